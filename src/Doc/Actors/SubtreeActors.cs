@@ -1,0 +1,124 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using Caiman.Doc.Model;
+using Caiman.Doc.Protocol;
+using Caiman.Doc.Tree;
+
+namespace Caiman.Doc.Actors;
+
+/// <summary>
+/// One <c>/persistent</c> subtree: applies mutations one message at a time, event-sourced.
+/// Changes apply to the state at once (so pipelined commands see each other) and persist
+/// asynchronously; every reply, queries included, is deferred until the writes before it are
+/// durable, so nothing acknowledged or read can be lost by a crash.
+/// </summary>
+internal sealed class PersistentSubtreeActor : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly DocSettings _settings;
+    private SubtreeState _state;
+    private int _pending;
+    private long _sinceSnapshot;
+
+    public PersistentSubtreeActor(string runId, string root, string mount, DocSettings settings)
+    {
+        _settings = settings;
+        _state = new SubtreeState(root, mount);
+        PersistenceId = $"doc-{runId}-{_state.MountPath}";
+
+        Recover<SnapshotOffer>(offer => _state = SubtreeState.FromSnapshot((SubtreeSnapshot)offer.Snapshot));
+        Recover<IDocEvent>(evt => { _state.Apply(evt); _sinceSnapshot++; });
+
+        Command<Mutate>(Handle);
+        Command<RevertWriters>(Handle);
+        Command<Find>(query => Reply(_state.Find(query)));
+        Command<EvaluateStage>(stage => Reply(_state.EvaluateStage(stage)));
+        Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
+        Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "snapshot of {0} failed; recovery replays more events", PersistenceId));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(failed => _log.Warning(failed.Cause, "old snapshots of {0} were not deleted", PersistenceId));
+    }
+
+    public override string PersistenceId { get; }
+
+    public static Props Props(string runId, string root, string mount, DocSettings settings) =>
+        Akka.Actor.Props.Create(() => new PersistentSubtreeActor(runId, root, mount, settings));
+
+    private void Handle(Mutate command)
+    {
+        var events = new List<IDocEvent>();
+        var inserted = new List<NodeId>();
+        var error = _state.Decide(command, events, inserted);
+        var result = error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error);
+        Persist(events, result);
+    }
+
+    private void Handle(RevertWriters command)
+    {
+        var error = _state.Revert(command.Reverted, command.Cascade, command.DryRun, out var reverted, out var undone);
+        var result = error is null ? new RevertResult(reverted, null) : RevertResult.Failed(error);
+        var events = error is null && undone > 0 && !command.DryRun ? new List<IDocEvent> { new WritersReverted(command.Writer, reverted) } : [];
+        Persist(events, result);
+    }
+
+    private void Persist(List<IDocEvent> events, object reply)
+    {
+        if (events.Count == 0)
+        {
+            Reply(reply);
+            return;
+        }
+        var sender = Sender;
+        var remaining = events.Count;
+        _pending += events.Count;
+        PersistAllAsync(events, _ =>
+        {
+            _pending--;
+            _sinceSnapshot++;
+            if (--remaining == 0) sender.Tell(reply);
+            // Only when nothing is in flight does the state equal the journal, so only then may it be snapshotted.
+            if (_pending == 0 && _sinceSnapshot >= _settings.SnapshotEvery)
+            {
+                SaveSnapshot(_state.ToSnapshot());
+                _sinceSnapshot = 0;
+            }
+        });
+    }
+
+    private void Reply(object reply)
+    {
+        var sender = Sender;
+        DeferAsync(reply, r => sender.Tell(r));
+    }
+}
+
+/// <summary>One <c>/volatile</c> subtree: the same domain, in memory only.</summary>
+internal sealed class VolatileSubtreeActor : ReceiveActor
+{
+    private readonly SubtreeState _state;
+
+    public VolatileSubtreeActor(string root, string mount)
+    {
+        _state = new SubtreeState(root, mount);
+        Receive<Mutate>(Handle);
+        Receive<RevertWriters>(command =>
+        {
+            var error = _state.Revert(command.Reverted, command.Cascade, command.DryRun, out var reverted);
+            Sender.Tell(error is null ? new RevertResult(reverted, null) : RevertResult.Failed(error));
+        });
+        Receive<Find>(query => Sender.Tell(_state.Find(query)));
+        Receive<EvaluateStage>(stage => Sender.Tell(_state.EvaluateStage(stage)));
+    }
+
+    public static Props Props(string root, string mount) => Akka.Actor.Props.Create(() => new VolatileSubtreeActor(root, mount));
+
+    private void Handle(Mutate command)
+    {
+        var events = new List<IDocEvent>();
+        var inserted = new List<NodeId>();
+        var error = _state.Decide(command, events, inserted);
+        Sender.Tell(error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error));
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text.RegularExpressions;
+
+namespace Caiman.Doc.Model;
+
+/// <summary>The rules for node names, kinds and property names, each answering why a value is refused.</summary>
+public static partial class DocNames
+{
+    public const int MaxLength = 256;
+
+    /// <summary>The kind given to nodes inserted without one.</summary>
+    public const string DefaultKind = "Node";
+
+    /// <summary>The kind of the two fixed roots.</summary>
+    public const string RootKind = "DocRoot";
+
+    public const string Persistent = "persistent";
+    public const string Volatile = "volatile";
+
+    /// <summary>Node names are free text (paths URL-encode them) but not empty, not too long, no control characters.</summary>
+    public static string? NameProblem(string? name) => TextProblem(name, "name");
+
+    /// <summary>Property names follow the same rule as node names.</summary>
+    public static string? PropertyProblem(string? name) => TextProblem(name, "property name");
+
+    /// <summary>Kinds are type tags written bare in paths (<c>[@Disk]</c>), so they are identifiers.</summary>
+    public static string? KindProblem(string? kind)
+    {
+        if (string.IsNullOrEmpty(kind)) return "a kind must not be empty";
+        if (kind.Length > MaxLength) return $"a kind is at most {MaxLength} characters, this one has {kind.Length}";
+        return KindPattern().IsMatch(kind) ? null : $"kind '{kind}' must start with a letter or '_' and hold only letters, digits, '.', '_' and '-'";
+    }
+
+    private static string? TextProblem(string? text, string what)
+    {
+        if (string.IsNullOrEmpty(text)) return $"a {what} must not be empty";
+        if (text.Length > MaxLength) return $"a {what} is at most {MaxLength} characters, this one has {text.Length}";
+        foreach (var c in text)
+            if (char.IsControl(c)) return $"{what} '{Uri.EscapeDataString(text)}' contains a control character";
+        return null;
+    }
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9._-]*$")]
+    private static partial Regex KindPattern();
+}

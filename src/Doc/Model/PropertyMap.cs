@@ -1,0 +1,94 @@
+using System.Collections;
+using System.Collections.Immutable;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace Caiman.Doc.Model;
+
+/// <summary>
+/// A node's properties: an immutable map sorted by ordinal key. Nodes usually carry a handful
+/// of properties, so a sorted array beats a hash map in both memory and lookup time.
+/// </summary>
+[JsonConverter(typeof(Caiman.Doc.Serialization.PropertyMapJsonConverter))]
+public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquatable<PropertyMap>
+{
+    public static readonly PropertyMap Empty = new(System.Array.Empty<KeyValuePair<string, DocValue>>());
+
+    private readonly KeyValuePair<string, DocValue>[] _entries;
+
+    private PropertyMap(KeyValuePair<string, DocValue>[] sortedEntries) => _entries = sortedEntries;
+
+    public static PropertyMap From(IEnumerable<KeyValuePair<string, DocValue>> entries)
+    {
+        var sorted = new SortedDictionary<string, DocValue>(StringComparer.Ordinal);
+        foreach (var (key, value) in entries) sorted[key] = value;
+        return sorted.Count == 0 ? Empty : new PropertyMap(sorted.ToArray());
+    }
+
+    public static PropertyMap Of(params (string Key, DocValue Value)[] entries) =>
+        From(entries.Select(e => new KeyValuePair<string, DocValue>(e.Key, e.Value)));
+
+    public int Count => _entries.Length;
+
+    public DocValue this[string key] => TryGetValue(key, out var value) ? value : throw new KeyNotFoundException(key);
+
+    public IEnumerable<string> Keys => _entries.Select(e => e.Key);
+    public IEnumerable<DocValue> Values => _entries.Select(e => e.Value);
+
+    public bool ContainsKey(string key) => IndexOf(key) >= 0;
+
+    public bool TryGetValue(string key, out DocValue value)
+    {
+        var index = IndexOf(key);
+        value = index >= 0 ? _entries[index].Value : DocValue.Null.Instance;
+        return index >= 0;
+    }
+
+    /// <summary>A copy with the given entries set (added or replaced).</summary>
+    public PropertyMap SetItems(IEnumerable<KeyValuePair<string, DocValue>> entries)
+    {
+        var merged = new SortedDictionary<string, DocValue>(StringComparer.Ordinal);
+        foreach (var entry in _entries) merged[entry.Key] = entry.Value;
+        foreach (var (key, value) in entries) merged[key] = value;
+        return new PropertyMap(merged.ToArray());
+    }
+
+    /// <summary>A copy without the given keys; keys that are absent are ignored.</summary>
+    public PropertyMap RemoveKeys(IEnumerable<string> keys)
+    {
+        var removed = new HashSet<string>(keys, StringComparer.Ordinal);
+        var kept = _entries.Where(e => !removed.Contains(e.Key)).ToArray();
+        return kept.Length == 0 ? Empty : new PropertyMap(kept);
+    }
+
+    public JsonObject ToJsonObject()
+    {
+        var json = new JsonObject();
+        foreach (var (key, value) in _entries) json[key] = value.ToJson();
+        return json;
+    }
+
+    public IEnumerator<KeyValuePair<string, DocValue>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, DocValue>>)_entries).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public bool Equals(PropertyMap? other) =>
+        other is not null && _entries.Length == other._entries.Length &&
+        _entries.Zip(other._entries).All(p => p.Item1.Key == p.Item2.Key && p.Item1.Value.Equals(p.Item2.Value));
+
+    public override bool Equals(object? obj) => Equals(obj as PropertyMap);
+    public override int GetHashCode() => _entries.Aggregate(19, (h, e) => HashCode.Combine(h, e.Key, e.Value));
+    public override string ToString() => ToJsonObject().ToJsonString();
+
+    private int IndexOf(string key)
+    {
+        int low = 0, high = _entries.Length - 1;
+        while (low <= high)
+        {
+            var mid = (low + high) >> 1;
+            var cmp = string.CompareOrdinal(_entries[mid].Key, key);
+            if (cmp == 0) return mid;
+            if (cmp < 0) low = mid + 1; else high = mid - 1;
+        }
+        return -1;
+    }
+}

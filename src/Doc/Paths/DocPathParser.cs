@@ -1,0 +1,343 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text;
+using Caiman.Doc.Model;
+
+namespace Caiman.Doc.Paths;
+
+/// <summary>Thrown by <see cref="DocPathParser.Parse"/> when a path is malformed; <see cref="Error"/> says where and why.</summary>
+public sealed class DocPathException : FormatException
+{
+    public DocPathException(PathSyntaxError error)
+        : base((error ?? throw new ArgumentNullException(nameof(error))).ToString()) => Error = error;
+
+    public PathSyntaxError Error { get; }
+}
+
+/// <summary>
+/// Parses DOC paths (after the OpenSolaris installer DOC <c>find_path</c>):
+/// <c>/child</c>, <c>//descendant</c>, <c>name[@Kind#count?depth]</c> and a trailing <c>.property</c>.
+/// Names and property names are percent-encoded (UTF-8); see <see cref="EncodeName"/>.
+/// </summary>
+public static class DocPathParser
+{
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static bool TryParse(string text, [MaybeNullWhen(false)] out DocPath path, [MaybeNullWhen(true)] out PathSyntaxError error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var parser = new Parser(text);
+        if (parser.Run(out var segments, out var property))
+        {
+            path = new DocPath(text, segments, property);
+            error = null!;
+            return true;
+        }
+        path = null!;
+        error = parser.Error!;
+        return false;
+    }
+
+    public static DocPath Parse(string text) =>
+        TryParse(text, out var path, out var error) ? path : throw new DocPathException(error);
+
+    /// <summary>
+    /// Percent-encodes a node or property name so it can be written as one path segment: every
+    /// character except ASCII letters, digits, <c>-</c>, <c>_</c> and <c>~</c> becomes <c>%XX</c>
+    /// escapes of its UTF-8 bytes (so <c>.</c> is <c>%2E</c> and <c>/</c> is <c>%2F</c>).
+    /// </summary>
+    public static string EncodeName(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var plain = true;
+        foreach (var c in name)
+            if (!IsUnreserved(c)) { plain = false; break; }
+        if (plain) return name;
+
+        var builder = new StringBuilder(name.Length * 3);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < name.Length; i++)
+        {
+            var c = name[i];
+            if (IsUnreserved(c)) { builder.Append(c); continue; }
+            if (Rune.DecodeFromUtf16(name.AsSpan(i), out var rune, out var consumed) != System.Buffers.OperationStatus.Done)
+                throw new ArgumentException($"name has an unpaired surrogate at index {i}", nameof(name));
+            var count = rune.EncodeToUtf8(utf8);
+            for (var b = 0; b < count; b++)
+                builder.Append('%').Append(utf8[b].ToString("X2", CultureInfo.InvariantCulture));
+            i += consumed - 1;
+        }
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// Decodes <c>%XX</c> escapes (UTF-8) in a path segment or property name; other characters are
+    /// kept as they are. Throws <see cref="DocPathException"/> on a malformed escape or invalid UTF-8.
+    /// </summary>
+    public static string DecodeName(string encoded)
+    {
+        ArgumentNullException.ThrowIfNull(encoded);
+        return TryDecode(encoded, 0, encoded.Length, out var value, out var position, out var reason)
+            ? value
+            : throw new DocPathException(new PathSyntaxError(encoded, position, reason));
+    }
+
+    /// <summary>
+    /// The canonical path of a child: <paramref name="parentPath"/> + <c>/</c> + the encoded name.
+    /// An empty parent (or <c>/</c>) is the DOC root, giving <c>/name</c>.
+    /// </summary>
+    public static string ChildPath(string parentPath, string childName)
+    {
+        ArgumentNullException.ThrowIfNull(parentPath);
+        ArgumentNullException.ThrowIfNull(childName);
+        if (parentPath.Length > 0 && parentPath[0] != '/')
+            throw new ArgumentException($"a parent path must be empty (the DOC root) or start with '/', not '{parentPath}'", nameof(parentPath));
+        if (DocNames.NameProblem(childName) is { } problem)
+            throw new ArgumentException(problem, nameof(childName));
+        var encoded = EncodeName(childName);
+        return parentPath.EndsWith('/') ? parentPath + encoded : parentPath + "/" + encoded;
+    }
+
+    private static bool IsUnreserved(char c) =>
+        c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '~';
+
+    private static bool IsKindChar(char c) =>
+        c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '.' or '_' or '-';
+
+    private static string Describe(char c) =>
+        char.IsWhiteSpace(c) || char.IsControl(c)
+            ? $"U+{(int)c:X4} ({(c == ' ' ? "space" : "whitespace or control character")})"
+            : $"'{c}'";
+
+    /// <summary>Decodes <c>text[start..end)</c>; on failure gives the offending position in <paramref name="text"/>.</summary>
+    private static bool TryDecode(string text, int start, int end, out string value, out int errorPosition, out string reason)
+    {
+        value = "";
+        errorPosition = -1;
+        reason = "";
+        var span = text.AsSpan(start, end - start);
+        if (span.IndexOf('%') < 0)
+        {
+            value = span.ToString();
+            return true;
+        }
+
+        var builder = new StringBuilder(span.Length);
+        var bytes = new List<byte>();
+        var bytePositions = new List<int>();
+        var i = start;
+        while (i <= end)
+        {
+            // Escaped bytes are gathered until a literal character (or the end), then decoded together.
+            if (i == end || text[i] != '%')
+            {
+                if (bytes.Count > 0)
+                {
+                    try
+                    {
+                        builder.Append(StrictUtf8.GetString(bytes.ToArray()));
+                    }
+                    catch (DecoderFallbackException ex)
+                    {
+                        errorPosition = bytePositions[Math.Clamp(ex.Index, 0, bytePositions.Count - 1)];
+                        reason = "percent escapes do not form valid UTF-8";
+                        return false;
+                    }
+                    bytes.Clear();
+                    bytePositions.Clear();
+                }
+                if (i < end) builder.Append(text[i]);
+                i++;
+                continue;
+            }
+            if (i + 2 >= end || !IsHex(text[i + 1]) || !IsHex(text[i + 2]))
+            {
+                errorPosition = i;
+                reason = $"malformed escape '{text[i..Math.Min(i + 3, end)]}': expected two hex digits after '%'";
+                return false;
+            }
+            bytes.Add((byte)(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+            bytePositions.Add(i);
+            i += 3;
+        }
+        value = builder.ToString();
+        return true;
+    }
+
+    private static bool IsHex(char c) => char.IsAsciiHexDigit(c);
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        _ => c - 'A' + 10,
+    };
+
+    private sealed class Parser
+    {
+        private readonly string _text;
+        private int _pos;
+
+        public Parser(string text) => _text = text;
+
+        public PathSyntaxError? Error { get; private set; }
+
+        private bool AtEnd => _pos >= _text.Length;
+
+        private bool Fail(int position, string reason)
+        {
+            Error = new PathSyntaxError(_text, position, reason);
+            return false;
+        }
+
+        public bool Run(out ImmutableArray<PathSegment> segments, out string? property)
+        {
+            segments = default;
+            property = null;
+            if (_text.Length == 0 || _text[0] != '/')
+                return Fail(0, "a path must start with '/'");
+
+            var builder = ImmutableArray.CreateBuilder<PathSegment>();
+            while (!AtEnd)
+            {
+                // Every step starts at a '/'.
+                var stepStart = _pos;
+                var axis = PathAxis.Child;
+                _pos++;
+                if (!AtEnd && _text[_pos] == '/')
+                {
+                    axis = PathAxis.Descendant;
+                    _pos++;
+                    if (!AtEnd && _text[_pos] == '/')
+                        return Fail(_pos, "unexpected third '/': a step starts with '/' (children) or '//' (descendants)");
+                }
+
+                if (!ParseName(out var name)) return false;
+
+                string? kind = null;
+                int? count = null, depth = null;
+                if (!AtEnd && _text[_pos] == '[')
+                {
+                    if (!ParseConstraints(axis, ref kind, ref count, ref depth)) return false;
+                    if (!AtEnd && _text[_pos] == '[')
+                        return Fail(_pos, "a segment takes a single '[...]': put all its constraints in one bracket");
+                    if (!AtEnd && _text[_pos] is not ('/' or '.'))
+                        return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
+                }
+
+                builder.Add(new PathSegment(axis, name, kind, count, depth, stepStart));
+
+                if (!AtEnd && _text[_pos] == '.')
+                {
+                    if (!ParseProperty(out property)) return false;
+                    break;
+                }
+            }
+            segments = builder.ToImmutable();
+            return true;
+        }
+
+        private bool ParseName(out string? name)
+        {
+            name = null;
+            var start = _pos;
+            while (!AtEnd && _text[_pos] is not ('/' or '[' or '.'))
+            {
+                if (_text[_pos] == ']')
+                    return Fail(_pos, "unexpected ']' without '[' (write a ']' in a name as '%5D')");
+                _pos++;
+            }
+            if (_pos == start) return true;
+            if (!TryDecode(_text, start, _pos, out var decoded, out var errorPosition, out var reason))
+                return Fail(errorPosition, reason);
+            if (DocNames.NameProblem(decoded) is { } problem)
+                return Fail(start, problem);
+            name = decoded;
+            return true;
+        }
+
+        private bool ParseConstraints(PathAxis axis, ref string? kind, ref int? count, ref int? depth)
+        {
+            var open = _pos;
+            _pos++;
+            if (!AtEnd && _text[_pos] == ']')
+                return Fail(_pos, "empty '[]': expected '@kind', '#count' or '?depth' inside the brackets");
+            while (true)
+            {
+                if (AtEnd) return Fail(open, "unterminated '[' (missing ']')");
+                var c = _text[_pos];
+                switch (c)
+                {
+                    case ']':
+                        _pos++;
+                        return true;
+                    case '@':
+                    {
+                        if (kind is not null) return Fail(_pos, "duplicate '@' (kind) constraint");
+                        _pos++;
+                        var start = _pos;
+                        while (!AtEnd && IsKindChar(_text[_pos])) _pos++;
+                        if (_pos == start) return Fail(start, "expected a kind after '@'");
+                        var candidate = _text[start.._pos];
+                        if (DocNames.KindProblem(candidate) is { } problem) return Fail(start, problem);
+                        kind = candidate;
+                        break;
+                    }
+                    case '#':
+                    {
+                        if (count is not null) return Fail(_pos, "duplicate '#' (max count) constraint");
+                        _pos++;
+                        if (!ParseNumber('#', "max count", out var value)) return false;
+                        count = value;
+                        break;
+                    }
+                    case '?':
+                    {
+                        if (depth is not null) return Fail(_pos, "duplicate '?' (max depth) constraint");
+                        if (axis != PathAxis.Descendant) return Fail(_pos, "'?' (max depth) is only allowed on a '//' step");
+                        _pos++;
+                        if (!ParseNumber('?', "max depth", out var value)) return false;
+                        depth = value;
+                        break;
+                    }
+                    default:
+                        return Fail(_pos, $"unexpected {Describe(c)} in '[...]': expected '@kind', '#count', '?depth' or ']'");
+                }
+            }
+        }
+
+        private bool ParseNumber(char symbol, string what, out int value)
+        {
+            value = 0;
+            var start = _pos;
+            while (!AtEnd && char.IsAsciiDigit(_text[_pos])) _pos++;
+            if (_pos == start) return Fail(start, $"expected a number after '{symbol}'");
+            if (!int.TryParse(_text.AsSpan(start, _pos - start), NumberStyles.None, CultureInfo.InvariantCulture, out value))
+                return Fail(start, $"{what} '{_text[start.._pos]}' is too large (at most {int.MaxValue})");
+            if (value < 1) return Fail(start, $"{what} must be at least 1");
+            return true;
+        }
+
+        private bool ParseProperty(out string? property)
+        {
+            property = null;
+            _pos++; // the '.'
+            var start = _pos;
+            while (!AtEnd && _text[_pos] is not ('/' or '[' or ']' or '.')) _pos++;
+            if (_pos == start) return Fail(start, "expected a property name after '.'");
+            if (!AtEnd)
+            {
+                return _text[_pos] == '.'
+                    ? Fail(_pos, "unexpected '.' in the property name (write a '.' in a name as '%2E')")
+                    : Fail(_pos, $"unexpected {Describe(_text[_pos])} after the property name: '.property' must end the path");
+            }
+            if (!TryDecode(_text, start, _pos, out var decoded, out var errorPosition, out var reason))
+                return Fail(errorPosition, reason);
+            if (DocNames.PropertyProblem(decoded) is { } problem)
+                return Fail(start, problem);
+            property = decoded;
+            return true;
+        }
+    }
+}

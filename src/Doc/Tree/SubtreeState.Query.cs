@@ -1,0 +1,136 @@
+using System.Collections.Immutable;
+using Caiman.Doc.Model;
+using Caiman.Doc.Paths;
+using Caiman.Doc.Protocol;
+
+namespace Caiman.Doc.Tree;
+
+internal sealed partial class SubtreeState
+{
+    /// <summary>
+    /// Evaluates steps [from, to) from the start nodes. When <paramref name="lastParents"/> is
+    /// given it receives, for each match of the last step, the node it was reached from.
+    /// </summary>
+    public List<TreeNode> Evaluate(ImmutableArray<PathSegment> steps, int from, int to, List<TreeNode> starts, List<TreeNode>? lastParents)
+    {
+        var current = starts;
+        for (var i = from; i < to; i++)
+        {
+            var next = new List<TreeNode>();
+            var parents = i == to - 1 ? lastParents : null;
+            foreach (var node in current) Step(node, steps[i], next, parents);
+            current = next;
+        }
+        return current;
+    }
+
+    private static void Step(TreeNode start, PathSegment step, List<TreeNode> into, List<TreeNode>? parents)
+    {
+        var cap = step.MaxCount ?? int.MaxValue;
+        var taken = 0;
+        if (step.Axis == PathAxis.Child)
+        {
+            if (start.Children is not { } children) return;
+            foreach (var child in children)
+            {
+                if (!Matches(child, step)) continue;
+                into.Add(child);
+                parents?.Add(start);
+                if (++taken == cap) return;
+            }
+            return;
+        }
+
+        var maxDepth = step.MaxDepth ?? int.MaxValue;
+        var stack = new Stack<(TreeNode Node, int Depth)>();
+        PushChildren(stack, start, 1);
+        while (stack.Count > 0)
+        {
+            var (node, depth) = stack.Pop();
+            if (Matches(node, step))
+            {
+                into.Add(node);
+                parents?.Add(start);
+                if (++taken == cap) return;
+            }
+            if (depth < maxDepth) PushChildren(stack, node, depth + 1);
+        }
+    }
+
+    private static void PushChildren(Stack<(TreeNode, int)> stack, TreeNode node, int depth)
+    {
+        if (node.Children is not { } children) return;
+        for (var i = children.Count - 1; i >= 0; i--) stack.Push((children[i], depth));
+    }
+
+    private static bool Matches(TreeNode node, PathSegment step) =>
+        (step.Name is null || step.Name == node.Name) && (step.Kind is null || step.Kind == node.Kind);
+
+    /// <summary>Answers a whole query in this subtree (the DOC actor routes here when the path stays inside it).</summary>
+    public QueryResult Find(Find query)
+    {
+        if (query.Path.Length == 0 && query.From is { } self)
+            return Resolve(self, out var node) is { } missing ? QueryResult.Failed(missing) : QueryResult.Of([Copy(node, query.Shape)]);
+        if (!DocPathParser.TryParse(query.Path, out var path, out var syntax))
+            return QueryResult.Failed(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
+        TreeNode start = _docRoot;
+        if (query.From is { } from && Resolve(from, out start) is { } error) return QueryResult.Failed(error);
+        var matches = Evaluate(path.Segments, 0, path.Segments.Length, [start], null);
+        return Result(path, matches.Where(n => !IsFixed(n)), query.Shape);
+    }
+
+    private QueryResult Result(DocPath path, IEnumerable<TreeNode> matches, QueryShape shape)
+    {
+        if (path.Property is { } property)
+        {
+            var values = ImmutableArray.CreateBuilder<DocValue>();
+            foreach (var node in matches)
+                if (node.Properties.TryGetValue(property, out var value)) values.Add(value);
+            return QueryResult.Of(values.ToImmutable());
+        }
+        return QueryResult.Of([.. matches.Select(n => Copy(n, shape))]);
+    }
+
+    /// <summary>One stage of a query that spans subtrees (see <see cref="EvaluateStage"/>).</summary>
+    public StageResult EvaluateStage(EvaluateStage stage)
+    {
+        if (!DocPathParser.TryParse(stage.Path, out var path, out var syntax))
+            return new StageResult([], new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
+        var starts = stage.Origin switch
+        {
+            StageOrigin.DocRoot => [_docRoot],
+            StageOrigin.FixedRoot => [_fixedRoot],
+            _ => stage.Starts.Where(_nodes.ContainsKey).Select(s => _nodes[s]).ToList(),
+        };
+        var parents = new List<TreeNode>();
+        var matches = Evaluate(path.Segments, stage.FromStep, stage.ToStep, starts, parents);
+        var result = ImmutableArray.CreateBuilder<StageMatch>();
+        for (var i = 0; i < matches.Count; i++)
+        {
+            var node = matches[i];
+            if (IsFixed(node)) continue;
+            var shared = parents[i] == _docRoot ? SharedParent.DocRoot : parents[i] == _fixedRoot ? SharedParent.FixedRoot : SharedParent.None;
+            DocNode? copy = null;
+            DocValue? value = null;
+            if (stage.Final && path.Property is { } property)
+            {
+                if (!node.Properties.TryGetValue(property, out var found)) found = null!;
+                value = found;
+            }
+            else if (stage.Final) copy = Copy(node, stage.Shape);
+            result.Add(new StageMatch(node.Serial, shared, copy, value));
+        }
+        return new StageResult(result.ToImmutable(), null);
+    }
+
+    /// <summary>An immutable copy of a node, with its whole subtree when asked.</summary>
+    public DocNode Copy(TreeNode node, QueryShape shape) => Copy(node, shape, PathOf(node));
+
+    private DocNode Copy(TreeNode node, QueryShape shape, string path)
+    {
+        var children = shape == QueryShape.Subtree && node.Children is { Count: > 0 } list
+            ? list.Select(c => Copy(c, shape, DocPathParser.ChildPath(path, c.Name))).ToImmutableArray()
+            : ImmutableArray<DocNode>.Empty;
+        return new DocNode(IdOf(node), node.Name, node.Kind, node.Properties, node.Version, path, node.ChildCount, children);
+    }
+}

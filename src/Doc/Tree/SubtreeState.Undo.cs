@@ -1,0 +1,194 @@
+using System.Collections.Immutable;
+using Caiman.Doc.Model;
+using Caiman.Doc.Protocol;
+
+namespace Caiman.Doc.Tree;
+
+internal sealed partial class SubtreeState
+{
+    private static readonly Comparer<long> NewestFirst = Comparer<long>.Create((a, b) => b.CompareTo(a));
+
+    /// <summary>
+    /// Undoes every change of the given writers, newest first across all of them. A change made on
+    /// top by another writer is a conflict: with <paramref name="cascade"/> that writer joins the
+    /// set, otherwise nothing changes and the conflict is returned. A dry run checks and changes nothing.
+    /// </summary>
+    public DocError? Revert(IEnumerable<Writer> writers, bool cascade, bool dryRun, out ImmutableArray<Writer> reverted) =>
+        Revert(writers, cascade, dryRun, out reverted, out _);
+
+    /// <summary>As above; <paramref name="undone"/> counts the entries taken back (0: nothing changed).</summary>
+    public DocError? Revert(IEnumerable<Writer> writers, bool cascade, bool dryRun, out ImmutableArray<Writer> reverted, out int undone)
+    {
+        undone = 0;
+        var set = new List<Writer>();
+        var queue = new PriorityQueue<(Writer Writer, UndoEntry Entry), long>(NewestFirst);
+        void Join(Writer writer)
+        {
+            writer = Intern(writer);
+            if (set.Contains(writer)) return;
+            set.Add(writer);
+            if (_undo.TryGetValue(writer, out var log))
+                foreach (var entry in log) queue.Enqueue((writer, entry), entry.Seq);
+        }
+        foreach (var writer in writers) Join(writer);
+
+        var redo = new List<Action>();
+        while (queue.TryDequeue(out var item, out _))
+        {
+            var conflict = ConflictOf(item.Writer, item.Entry);
+            if (conflict is { } c)
+            {
+                if (cascade && !set.Contains(c.Writer))
+                {
+                    Join(c.Writer);
+                    queue.Enqueue(item, item.Entry.Seq);
+                    continue;
+                }
+                Redo(redo);
+                reverted = ImmutableArray<Writer>.Empty;
+                return new DocError.RevertConflict(item.Writer, c.Writer, c.Path);
+            }
+            redo.Add(Undo(item.Writer, item.Entry, bumpVersions: true));
+            undone++;
+        }
+
+        if (dryRun) Redo(redo);
+        else foreach (var writer in set) _undo.Remove(writer);
+        reverted = [.. set];
+        return null;
+    }
+
+    private static void Redo(List<Action> redo)
+    {
+        for (var i = redo.Count - 1; i >= 0; i--) redo[i]();
+    }
+
+    /// <summary>The other writer (and where) whose later change stands on top of this entry, if any.</summary>
+    private (Writer Writer, string Path)? ConflictOf(Writer writer, UndoEntry entry)
+    {
+        switch (entry)
+        {
+            case UndoEntry.Inserted e:
+                foreach (var serial in e.Serials)
+                {
+                    if (!_nodes.TryGetValue(serial, out var node)) return DeletedBy(serial);
+                    foreach (var n in node.SelfAndDescendants())
+                    {
+                        if (n.Inserted.Writer != writer) return (n.Inserted.Writer!, PathOf(n));
+                        if (n.Structure.Writer is { } s && s != writer) return (s, PathOf(n));
+                        if (n.PropertyStamps is { } stamps)
+                            foreach (var (key, stamp) in stamps)
+                                if (stamp.Writer != writer) return (stamp.Writer!, PathOf(n) + "." + key);
+                    }
+                }
+                return null;
+            case UndoEntry.Deleted e:
+                if (e.ParentSerial == 0)
+                    return Root is { } recreated ? (recreated.Inserted.Writer!, PathOf(recreated)) : null;
+                return _nodes.ContainsKey(e.ParentSerial) ? null : DeletedBy(e.ParentSerial);
+            case UndoEntry.Properties e:
+                if (!_nodes.TryGetValue(e.Serial, out var target)) return DeletedBy(e.Serial);
+                var own = new Stamp(writer, e.Seq);
+                foreach (var change in e.Changes)
+                {
+                    var stamp = target.StampOf(change.Key);
+                    if (stamp != own) return (stamp.Writer!, PathOf(target) + "." + change.Key);
+                }
+                return null;
+            default:
+                throw new ArgumentException($"unknown undo entry {entry.GetType().Name}", nameof(entry));
+        }
+    }
+
+    private (Writer Writer, string Path) DeletedBy(long serial) =>
+        _deletedBy.TryGetValue(serial, out var tomb)
+            ? (tomb.Writer, PathOf(tomb.Node))
+            : throw new InvalidOperationException($"node {serial} of {Key} is neither present nor deleted");
+
+    /// <summary>
+    /// Takes back one entry and returns how to put it back. A revert bumps versions (it is a change
+    /// others may have read past); rolling back a refused batch restores them exactly.
+    /// </summary>
+    private Action Undo(Writer writer, UndoEntry entry, bool bumpVersions)
+    {
+        var own = new Stamp(writer, entry.Seq);
+        switch (entry)
+        {
+            case UndoEntry.Inserted e:
+            {
+                var parent = NodeOrFixedRoot(e.ParentSerial);
+                var (version, structure) = (parent.Version, parent.Structure);
+                var removed = new List<(TreeNode Node, int Index)>(e.Serials.Length);
+                for (var i = e.Serials.Length - 1; i >= 0; i--)
+                {
+                    var node = _nodes[e.Serials[i]];
+                    removed.Add((node, parent.Children!.IndexOf(node)));
+                    Detach(node, tombstone: null);
+                }
+                RestoreParent(parent, e, own, bumpVersions);
+                return () =>
+                {
+                    for (var i = removed.Count - 1; i >= 0; i--) Attach(removed[i].Node, parent, removed[i].Index);
+                    (parent.Version, parent.Structure) = (version, structure);
+                };
+            }
+            case UndoEntry.Deleted e:
+            {
+                var parent = NodeOrFixedRoot(e.ParentSerial);
+                var (version, structure) = (parent.Version, parent.Structure);
+                Attach(e.Node, parent, e.Index);
+                RestoreParent(parent, e, own, bumpVersions);
+                return () =>
+                {
+                    Detach(e.Node, tombstone: writer);
+                    (parent.Version, parent.Structure) = (version, structure);
+                };
+            }
+            case UndoEntry.Properties e:
+            {
+                var node = _nodes[e.Serial];
+                var (properties, stamps, version) = (node.Properties, node.PropertyStamps?.ToArray(), node.Version);
+                for (var i = e.Changes.Length - 1; i >= 0; i--)
+                {
+                    var change = e.Changes[i];
+                    node.Properties = change.Old is null
+                        ? node.Properties.RemoveKeys([change.Key])
+                        : node.Properties.SetItems([new(change.Key, change.Old)]);
+                    node.SetStamp(change.Key, change.PreviousStamp);
+                }
+                node.Version = bumpVersions ? node.Version + 1 : e.PriorVersion;
+                return () => (node.Properties, node.PropertyStamps, node.Version) = (properties, stamps, version);
+            }
+            default:
+                throw new ArgumentException($"unknown undo entry {entry.GetType().Name}", nameof(entry));
+        }
+    }
+
+    private static void RestoreParent(TreeNode parent, UndoEntry entry, Stamp own, bool bumpVersions)
+    {
+        var previous = entry switch
+        {
+            UndoEntry.Inserted i => i.PreviousStructure,
+            UndoEntry.Deleted d => d.PreviousStructure,
+            _ => parent.Structure,
+        };
+        if (parent.Structure == own) parent.Structure = previous;
+        parent.Version = bumpVersions ? parent.Version + 1 : entry.PriorVersion;
+    }
+
+    /// <summary>Takes back, exactly, everything a refused batch applied.</summary>
+    private void RollBack(Writer writer, int logCount, long seq, long nextSerial)
+    {
+        if (_undo.TryGetValue(writer, out var log))
+        {
+            for (var i = log.Count - 1; i >= logCount; i--)
+            {
+                Undo(writer, log[i], bumpVersions: false);
+                log.RemoveAt(i);
+            }
+            if (log.Count == 0) _undo.Remove(writer);
+        }
+        _seq = seq;
+        _nextSerial = nextSerial;
+    }
+}

@@ -1,0 +1,207 @@
+using System.Collections.Immutable;
+using Caiman.Doc.Model;
+using Caiman.Doc.Paths;
+using Caiman.Doc.Protocol;
+
+namespace Caiman.Doc.Tree;
+
+/// <summary>
+/// The state of one DOC subtree (one child of <c>/persistent</c> or <c>/volatile</c>) and its pure
+/// domain logic: <see cref="Decide"/> turns a command into events, <see cref="Apply"/> applies an
+/// event. No actor code here, so all of it is testable without an ActorSystem.
+/// The subtree sees the DOC as a chain: the DOC root, its fixed root (<see cref="RootName"/>),
+/// then its own root node (the mount), whose name is <see cref="MountName"/>.
+/// </summary>
+internal sealed partial class SubtreeState
+{
+    private readonly Dictionary<long, TreeNode> _nodes = new();
+    private readonly Dictionary<long, (Writer Writer, TreeNode Node)> _deletedBy = new();
+    private readonly Dictionary<Writer, List<UndoEntry>> _undo = new();
+    private readonly Dictionary<Writer, Writer> _writers = new();
+    private readonly TreeNode _docRoot;
+    private readonly TreeNode _fixedRoot;
+    private long _nextSerial = 1;
+    private long _seq;
+
+    public SubtreeState(string rootName, string mountName)
+    {
+        RootName = rootName;
+        MountName = mountName;
+        _docRoot = new TreeNode(-1, "", DocNames.RootKind, PropertyMap.Empty);
+        _fixedRoot = new TreeNode(0, rootName, DocNames.RootKind, PropertyMap.Empty) { Parent = _docRoot };
+        _docRoot.Children = [_fixedRoot];
+        _fixedRoot.Children = [];
+        MountPath = "/" + rootName + "/" + DocPathParser.EncodeName(mountName);
+    }
+
+    public string RootName { get; }
+    public string MountName { get; }
+    public string Key => RootName + "/" + MountName;
+    public string MountPath { get; }
+
+    /// <summary>The subtree's own root node, null while the subtree is empty (never created or deleted).</summary>
+    public TreeNode? Root => _fixedRoot.Children!.Count > 0 ? _fixedRoot.Children[0] : null;
+
+    public int NodeCount => _nodes.Count;
+
+    /// <summary>Number of changes applied; orders undo entries across writers.</summary>
+    public long Sequence => _seq;
+
+    public IReadOnlyCollection<Writer> WritersWithChanges => _undo.Keys;
+
+    public bool TryGetNode(long serial, out TreeNode node) => _nodes.TryGetValue(serial, out node!);
+
+    public NodeId IdOf(TreeNode node) => node.Serial switch
+    {
+        0 => new NodeId(RootName, 0),
+        < 0 => NodeId.Root,
+        _ => new NodeId(Key, node.Serial),
+    };
+
+    public bool IsFixed(TreeNode node) => node.Serial <= 0;
+
+    public string PathOf(TreeNode node)
+    {
+        if (node == _docRoot) return "/";
+        if (node == _fixedRoot) return "/" + RootName;
+        var names = new Stack<string>();
+        for (var n = node; n is not null && n.Serial > 0; n = n.Parent) names.Push(DocPathParser.EncodeName(n.Name));
+        return "/" + RootName + "/" + string.Join('/', names);
+    }
+
+    private Writer Intern(Writer writer)
+    {
+        if (_writers.TryGetValue(writer, out var known)) return known;
+        _writers[writer] = writer;
+        return writer;
+    }
+
+    private List<UndoEntry> UndoLog(Writer writer)
+    {
+        if (!_undo.TryGetValue(writer, out var log)) _undo[writer] = log = [];
+        return log;
+    }
+
+    private TreeNode NodeOrFixedRoot(long serial) => serial == 0 ? _fixedRoot : _nodes[serial];
+
+    // ---- Apply ----------------------------------------------------------------------------------
+
+    /// <summary>Applies a persisted event. Events come from <see cref="Decide"/> or the journal, so they are valid here.</summary>
+    public void Apply(IDocEvent evt)
+    {
+        var writer = Intern(evt.Writer);
+        switch (evt)
+        {
+            case ChildrenInserted e: ApplyInserted(writer, e); break;
+            case NodesDeleted e: ApplyDeleted(writer, e); break;
+            case PropertiesSet e: ApplyPropertiesSet(writer, e); break;
+            case PropertiesRemoved e: ApplyPropertiesRemoved(writer, e); break;
+            case WritersReverted e:
+                var error = Revert(e.Reverted, cascade: false, dryRun: false, out _);
+                if (error is not null) throw new InvalidOperationException($"journal replay of a revert failed: {error.Message}");
+                break;
+            default: throw new ArgumentException($"unknown DOC event {evt.GetType().Name}", nameof(evt));
+        }
+    }
+
+    private void ApplyInserted(Writer writer, ChildrenInserted e)
+    {
+        var stamp = new Stamp(writer, ++_seq);
+        var parent = NodeOrFixedRoot(e.ParentSerial);
+        var children = parent.Children ??= new List<TreeNode>(e.Nodes.Length);
+        var index = Math.Clamp(e.Index, 0, children.Count);
+        var serials = new long[e.Nodes.Length];
+        for (var i = 0; i < e.Nodes.Length; i++)
+        {
+            var node = Build(e.Nodes[i], parent, stamp);
+            children.Insert(index + i, node);
+            serials[i] = node.Serial;
+        }
+        UndoLog(writer).Add(new UndoEntry.Inserted(stamp.Seq, parent.Version, e.ParentSerial, serials, parent.Structure));
+        parent.Version++;
+        parent.Structure = stamp;
+    }
+
+    private TreeNode Build(NodeData data, TreeNode parent, Stamp stamp)
+    {
+        var node = new TreeNode(data.Serial, data.Name, data.Kind, data.Properties) { Parent = parent, Inserted = stamp };
+        _nodes.Add(node.Serial, node);
+        if (data.Serial >= _nextSerial) _nextSerial = data.Serial + 1;
+        if (!data.Children.IsDefaultOrEmpty)
+        {
+            node.Children = new List<TreeNode>(data.Children.Length);
+            foreach (var child in data.Children) node.Children.Add(Build(child, node, stamp));
+        }
+        return node;
+    }
+
+    private void ApplyDeleted(Writer writer, NodesDeleted e)
+    {
+        var stamp = new Stamp(writer, ++_seq);
+        var log = UndoLog(writer);
+        foreach (var serial in e.Serials)
+        {
+            var node = _nodes[serial];
+            var parent = node.Parent!;
+            var index = parent.Children!.IndexOf(node);
+            log.Add(new UndoEntry.Deleted(stamp.Seq, parent.Version, parent.Serial, index, node, parent.Structure));
+            Detach(node, tombstone: writer);
+            parent.Version++;
+            parent.Structure = stamp;
+        }
+    }
+
+    private void ApplyPropertiesSet(Writer writer, PropertiesSet e)
+    {
+        var stamp = new Stamp(writer, ++_seq);
+        var node = _nodes[e.Serial];
+        var changes = new PropertyChange[e.Values.Count];
+        var i = 0;
+        foreach (var (key, _) in e.Values)
+        {
+            changes[i++] = new PropertyChange(key, node.Properties.TryGetValue(key, out var old) ? old : null, node.ExplicitStamp(key));
+            node.SetStamp(key, stamp);
+        }
+        UndoLog(writer).Add(new UndoEntry.Properties(stamp.Seq, node.Version, node.Serial, changes));
+        node.Properties = node.Properties.SetItems(e.Values);
+        node.Version++;
+    }
+
+    private void ApplyPropertiesRemoved(Writer writer, PropertiesRemoved e)
+    {
+        var stamp = new Stamp(writer, ++_seq);
+        var node = _nodes[e.Serial];
+        var changes = new List<PropertyChange>(e.Names.Length);
+        foreach (var key in e.Names)
+        {
+            if (!node.Properties.TryGetValue(key, out var old)) continue;
+            changes.Add(new PropertyChange(key, old, node.ExplicitStamp(key)));
+            node.SetStamp(key, stamp);
+        }
+        UndoLog(writer).Add(new UndoEntry.Properties(stamp.Seq, node.Version, node.Serial, [.. changes]));
+        node.Properties = node.Properties.RemoveKeys(e.Names);
+        node.Version++;
+    }
+
+    private void Detach(TreeNode node, Writer? tombstone)
+    {
+        node.Parent!.Children!.Remove(node);
+        foreach (var n in node.SelfAndDescendants())
+        {
+            _nodes.Remove(n.Serial);
+            if (tombstone is not null) _deletedBy[n.Serial] = (tombstone, n);
+        }
+    }
+
+    private void Attach(TreeNode node, TreeNode parent, int index)
+    {
+        var children = parent.Children ??= [];
+        node.Parent = parent;
+        children.Insert(Math.Clamp(index, 0, children.Count), node);
+        foreach (var n in node.SelfAndDescendants())
+        {
+            _nodes[n.Serial] = n;
+            _deletedBy.Remove(n.Serial);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Caiman.Doc.Model;
+
+namespace Caiman.Doc.Tree;
+
+/// <summary>Who made a change and when (the subtree's change counter). Writer null: nobody yet.</summary>
+internal readonly record struct Stamp(Writer? Writer, long Seq)
+{
+    public static readonly Stamp None = new(null, 0);
+}
+
+/// <summary>
+/// A node as its subtree actor keeps it. Mutable, but only ever touched by that one actor;
+/// everything that leaves the actor is an immutable <see cref="DocNode"/> copy.
+/// </summary>
+internal sealed class TreeNode(long serial, string name, string kind, PropertyMap properties)
+{
+    public long Serial { get; } = serial;
+    public string Name { get; } = name;
+    public string Kind { get; } = kind;
+    public PropertyMap Properties { get; set; } = properties;
+    public TreeNode? Parent { get; set; }
+    public List<TreeNode>? Children { get; set; }
+    public long Version { get; set; } = 1;
+
+    /// <summary>The change that inserted this node.</summary>
+    public Stamp Inserted { get; set; }
+
+    /// <summary>The last change to this node's list of children.</summary>
+    public Stamp Structure { get; set; }
+
+    /// <summary>Stamps of properties changed after insertion; a property not listed carries <see cref="Inserted"/>.</summary>
+    public (string Key, Stamp Stamp)[]? PropertyStamps { get; set; }
+
+    public int ChildCount => Children?.Count ?? 0;
+
+    public IReadOnlyList<TreeNode> ChildList => (IReadOnlyList<TreeNode>?)Children ?? [];
+
+    public Stamp StampOf(string key)
+    {
+        if (PropertyStamps is { } stamps)
+            foreach (var (k, stamp) in stamps)
+                if (k == key) return stamp;
+        return Inserted;
+    }
+
+    /// <summary>Sets a property's stamp; null puts it back to the insertion stamp.</summary>
+    public void SetStamp(string key, Stamp? stamp)
+    {
+        var stamps = PropertyStamps ?? [];
+        var index = Array.FindIndex(stamps, s => s.Key == key);
+        if (stamp is null)
+        {
+            if (index < 0) return;
+            PropertyStamps = stamps.Length == 1 ? null : [.. stamps.Where((_, i) => i != index)];
+        }
+        else if (index >= 0) stamps[index] = (key, stamp.Value);
+        else PropertyStamps = [.. stamps, (key, stamp.Value)];
+    }
+
+    /// <summary>The explicit stamp of a property, null when it still carries the insertion stamp.</summary>
+    public Stamp? ExplicitStamp(string key)
+    {
+        if (PropertyStamps is { } stamps)
+            foreach (var (k, stamp) in stamps)
+                if (k == key) return stamp;
+        return null;
+    }
+
+    public IEnumerable<TreeNode> SelfAndDescendants()
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(this);
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            yield return node;
+            if (node.Children is { } children)
+                for (var i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+        }
+    }
+}
