@@ -44,6 +44,9 @@ public sealed partial class DocClient
     /// <summary>Applies the mutations together, all or none; they must stay within one subtree.</summary>
     public async Task<ImmutableArray<NodeId>> ApplyAsync(params Mutation[] batch)
     {
+        // A value that is not JSON could not even be sent to another node: refuse it here, with the error the DOC would give.
+        foreach (var mutation in batch)
+            if (NotJsonCompatible(mutation) is { } problem) throw new DocException(problem);
         var result = await Actor.Ask<MutationResult>(new Mutate(Writer, [.. batch]), Timeout).ConfigureAwait(false);
         return result.Error is null ? result.Inserted : throw new DocException(result.Error);
     }
@@ -67,6 +70,28 @@ public sealed partial class DocClient
 
     public Task RemovePropertiesAsync(NodeTarget node, params string[] names) =>
         ApplyAsync(new Mutation.RemoveProperties(node, [.. names]));
+
+    private static DocError? NotJsonCompatible(Mutation mutation) => mutation switch
+    {
+        Mutation.SetProperties set => Check(set.Target.ToString() ?? "", set.Values),
+        Mutation.InsertChildren insert => insert.Nodes.Select(n => Check(insert.Target.ToString() ?? "", n)).FirstOrDefault(e => e is not null),
+        _ => null,
+    };
+
+    private static DocError? Check(string parent, NewNode node)
+    {
+        // A bad name is the DOC's to report (InvalidName); only values are checked here.
+        var path = DocNames.NameProblem(node.Name) is null && parent.StartsWith('/') ? DocPathParser.ChildPath(parent, node.Name) : parent;
+        return Check(path, node.Properties ?? PropertyMap.Empty)
+            ?? node.Children.NullToEmpty().Select(c => Check(path, c)).FirstOrDefault(e => e is not null);
+    }
+
+    private static DocError? Check(string path, PropertyMap values)
+    {
+        foreach (var (key, value) in values)
+            if (value is not null && !DocValue.Validate(value, out var reason)) return new DocError.NotJsonCompatible(path, key, reason!);
+        return null;
+    }
 
     /// <summary>Converts CLR values, refusing (before anything is sent) those that are not JSON-compatible.</summary>
     public static PropertyMap ToProperties(NodeTarget node, IReadOnlyDictionary<string, object?> values)
@@ -143,7 +168,7 @@ public sealed partial class DocClient
     }
 
     /// <summary>A node's properties read into a record (JSON web naming: camelCase).</summary>
-    public async Task<T> GetAsync<T>(NodeTarget node)
+    public async Task<T> ReadAsync<T>(NodeTarget node)
     {
         var found = await GetAsync(node).ConfigureAwait(false);
         return found.Properties.ToJsonObject().Deserialize<T>(TypedViewOptions)
@@ -151,7 +176,7 @@ public sealed partial class DocClient
     }
 
     /// <summary>Writes a record's fields as the node's properties, in one atomic change.</summary>
-    public Task SetAsync<T>(NodeTarget node, T value, long? expectedVersion = null) where T : notnull
+    public Task WriteAsync<T>(NodeTarget node, T value, long? expectedVersion = null) where T : notnull
     {
         var json = JsonSerializer.SerializeToElement(value, TypedViewOptions);
         if (json.ValueKind != JsonValueKind.Object)

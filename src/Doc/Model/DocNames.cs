@@ -36,7 +36,18 @@ public static partial class DocNames
         if (text.Length > MaxLength) return $"a {what} is at most {MaxLength} characters, this one has {text.Length}";
         foreach (var c in text)
             if (char.IsControl(c)) return $"{what} '{Uri.EscapeDataString(text)}' contains a control character";
-        return null;
+        return HasLoneSurrogate(text) ? $"a {what} holds a lone UTF-16 surrogate" : null;
+    }
+
+    /// <summary>True when a string is not valid UTF-16 (it could not be written as UTF-8 and read back the same).</summary>
+    public static bool HasLoneSurrogate(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(text[i])) return true;
+        }
+        return false;
     }
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9._-]*$")]

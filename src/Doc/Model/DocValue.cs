@@ -72,7 +72,7 @@ public abstract record DocValue
         {
             case null: return true;
             case DocValue v: result = v; return Validate(v, out reason);
-            case string s: result = new String(s); return true;
+            case string s: result = new String(s); return Validate(result, out reason);
             case bool b: result = From(b); return true;
             case int or long or short or sbyte or byte or ushort or uint:
                 result = new Integer(Convert.ToInt64(value, CultureInfo.InvariantCulture)); return true;
@@ -125,6 +125,9 @@ public abstract record DocValue
                 return false;
             case String s when s.Value is null:
                 reason = "a string value is null";
+                return false;
+            case String s when DocNames.HasLoneSurrogate(s.Value):
+                reason = "a string holds a lone UTF-16 surrogate, which JSON (UTF-8) cannot carry";
                 return false;
             case Array a:
                 for (var i = 0; i < a.Items.Length; i++)

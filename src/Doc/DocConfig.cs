@@ -1,0 +1,22 @@
+using Akka.Configuration;
+
+namespace Caiman.Doc;
+
+/// <summary>The DOC's HOCON defaults, shipped inside the assembly so hosts need no file on disk.</summary>
+public static class DocConfig
+{
+    private const string ResourceName = "Caiman.Doc.reference.conf";
+
+    private static readonly Lazy<Config> Parsed = new(Load);
+
+    /// <summary>The parsed <c>reference.conf</c>; use it as a fallback under the host's own config.</summary>
+    public static Config Default() => Parsed.Value;
+
+    private static Config Load()
+    {
+        using var stream = typeof(DocConfig).Assembly.GetManifestResourceStream(ResourceName)
+            ?? throw new InvalidOperationException($"embedded resource '{ResourceName}' is missing from {typeof(DocConfig).Assembly.GetName().Name}");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
+}
