@@ -326,7 +326,7 @@ public sealed record SnapshotNode(
     PropertyMap Properties,
     long Version,
     SnapshotStamp Inserted,
-    SnapshotStamp Structure,
+    ImmutableArray<int> ChildDeleters,
     ImmutableArray<SnapshotPropertyStamp> PropertyStamps,
     ImmutableArray<SnapshotNode> Children);
 
@@ -341,6 +341,7 @@ public sealed record SnapshotUndo(
     long ParentSerial,
     ImmutableArray<long> Serials,
     int Index,
+    long Left,
+    long Right,
     SnapshotNode? Node,
-    SnapshotStamp? PreviousStructure,
     ImmutableArray<SnapshotPropertyChange> Changes);

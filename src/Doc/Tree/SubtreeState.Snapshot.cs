@@ -19,7 +19,8 @@ internal sealed partial class SubtreeState
             return new SnapshotStamp(i, stamp.Seq);
         }
         SnapshotNode NodeOf(TreeNode node) => new(
-            node.Serial, node.Name, node.Kind, node.Properties, node.Version, StampOf(node.Inserted), StampOf(node.Structure),
+            node.Serial, node.Name, node.Kind, node.Properties, node.Version, StampOf(node.Inserted),
+            node.ChildDeleters is { } deleters ? [.. deleters.Select(d => StampOf(new Stamp(d, 0)).Writer)] : [],
             node.PropertyStamps is { } stamps ? [.. stamps.Select(s => new SnapshotPropertyStamp(s.Key, StampOf(s.Stamp)))] : [],
             node.Children is { } children ? [.. children.Select(NodeOf)] : []);
 
@@ -30,9 +31,9 @@ internal sealed partial class SubtreeState
                 var writer = StampOf(new Stamp(x.Writer, 0)).Writer;
                 return x.Entry switch
                 {
-                    UndoEntry.Inserted e => new SnapshotUndo(writer, InsertedType, e.Seq, e.PriorVersion, e.ParentSerial, [.. e.Serials], 0, null, StampOf(e.PreviousStructure), []),
-                    UndoEntry.Deleted e => new SnapshotUndo(writer, DeletedType, e.Seq, e.PriorVersion, e.ParentSerial, [], e.Index, NodeOf(e.Node), StampOf(e.PreviousStructure), []),
-                    UndoEntry.Properties e => new SnapshotUndo(writer, PropertiesType, e.Seq, e.PriorVersion, e.Serial, [], 0, null, null,
+                    UndoEntry.Inserted e => new SnapshotUndo(writer, InsertedType, e.Seq, e.PriorVersion, e.ParentSerial, [.. e.Serials], 0, 0, 0, null, []),
+                    UndoEntry.Deleted e => new SnapshotUndo(writer, DeletedType, e.Seq, e.PriorVersion, e.ParentSerial, [], e.Index, e.Left, e.Right, NodeOf(e.Node), []),
+                    UndoEntry.Properties e => new SnapshotUndo(writer, PropertiesType, e.Seq, e.PriorVersion, e.Serial, [], 0, 0, 0, null,
                         [.. e.Changes.Select(c => new SnapshotPropertyChange(c.Key, c.Old, c.PreviousStamp is { } p ? StampOf(p) : null))]),
                     _ => throw new InvalidOperationException($"unknown undo entry {x.Entry.GetType().Name}"),
                 };
@@ -56,7 +57,7 @@ internal sealed partial class SubtreeState
                 Parent = parent,
                 Version = n.Version,
                 Inserted = StampOf(n.Inserted),
-                Structure = StampOf(n.Structure),
+                ChildDeleters = n.ChildDeleters.IsDefaultOrEmpty ? null : [.. n.ChildDeleters.Select(i => writers[i])],
                 PropertyStamps = n.PropertyStamps.IsDefaultOrEmpty ? null : [.. n.PropertyStamps.Select(p => (p.Key, StampOf(p.Stamp)))],
             };
             all[node.Serial] = node;
@@ -77,8 +78,8 @@ internal sealed partial class SubtreeState
             var writer = writers[u.Writer];
             UndoEntry entry = u.Type switch
             {
-                InsertedType => new UndoEntry.Inserted(u.Seq, u.PriorVersion, u.ParentSerial, [.. u.Serials], StampOf(u.PreviousStructure!)),
-                DeletedType => new UndoEntry.Deleted(u.Seq, u.PriorVersion, u.ParentSerial, u.Index, Build(u.Node!, null), StampOf(u.PreviousStructure!)),
+                InsertedType => new UndoEntry.Inserted(u.Seq, u.PriorVersion, u.ParentSerial, [.. u.Serials]),
+                DeletedType => new UndoEntry.Deleted(u.Seq, u.PriorVersion, u.ParentSerial, u.Index, u.Left, u.Right, Build(u.Node!, null)),
                 PropertiesType => new UndoEntry.Properties(u.Seq, u.PriorVersion, u.ParentSerial,
                     [.. u.Changes.Select(c => new PropertyChange(c.Key, c.Old, c.PreviousStamp is { } p ? StampOf(p) : null))]),
                 _ => throw new InvalidOperationException($"unknown undo entry type '{u.Type}' in snapshot of {snapshot.RootName}/{snapshot.MountName}"),

@@ -6,7 +6,8 @@ namespace Caiman.Doc.Tree;
 
 internal sealed partial class SubtreeState
 {
-    private static readonly Comparer<long> NewestFirst = Comparer<long>.Create((a, b) => b.CompareTo(a));
+    // Entries of one event share a Seq; their order in the writer's log breaks the tie.
+    private static readonly Comparer<(long Seq, int Index)> NewestFirst = Comparer<(long Seq, int Index)>.Create((a, b) => b.CompareTo(a));
 
     /// <summary>
     /// Undoes every change of the given writers, newest first across all of them. A change made on
@@ -21,27 +22,35 @@ internal sealed partial class SubtreeState
     {
         undone = 0;
         var set = new List<Writer>();
-        var queue = new PriorityQueue<(Writer Writer, UndoEntry Entry), long>(NewestFirst);
+        var queue = new PriorityQueue<(Writer Writer, UndoEntry Entry), (long, int)>(NewestFirst);
         void Join(Writer writer)
         {
             writer = Intern(writer);
             if (set.Contains(writer)) return;
             set.Add(writer);
             if (_undo.TryGetValue(writer, out var log))
-                foreach (var entry in log) queue.Enqueue((writer, entry), entry.Seq);
+                for (var i = 0; i < log.Count; i++) queue.Enqueue((writer, log[i]), (log[i].Seq, i));
         }
         foreach (var writer in writers) Join(writer);
 
         var redo = new List<Action>();
-        while (queue.TryDequeue(out var item, out _))
+        while (queue.TryDequeue(out var item, out var priority))
         {
             var conflict = ConflictOf(item.Writer, item.Entry);
             if (conflict is { } c)
             {
                 if (cascade && !set.Contains(c.Writer))
                 {
+                    // The newcomer may have changes newer than some already undone: put all back
+                    // and start over with the larger set, so the order stays newest first overall.
+                    Redo(redo);
+                    redo.Clear();
+                    undone = 0;
+                    queue.Clear();
+                    var writersSoFar = set.ToList();
+                    set.Clear();
+                    foreach (var w in writersSoFar) Join(w);
                     Join(c.Writer);
-                    queue.Enqueue(item, item.Entry.Seq);
                     continue;
                 }
                 Redo(redo);
@@ -75,7 +84,7 @@ internal sealed partial class SubtreeState
                     foreach (var n in node.SelfAndDescendants())
                     {
                         if (n.Inserted.Writer != writer) return (n.Inserted.Writer!, PathOf(n));
-                        if (n.Structure.Writer is { } s && s != writer) return (s, PathOf(n));
+                        if (n.ChildDeleters?.FirstOrDefault(d => d != writer) is { } deleter) return (deleter, PathOf(n));
                         if (n.PropertyStamps is { } stamps)
                             foreach (var (key, stamp) in stamps)
                                 if (stamp.Writer != writer) return (stamp.Writer!, PathOf(n) + "." + key);
@@ -111,13 +120,12 @@ internal sealed partial class SubtreeState
     /// </summary>
     private Action Undo(Writer writer, UndoEntry entry, bool bumpVersions)
     {
-        var own = new Stamp(writer, entry.Seq);
         switch (entry)
         {
             case UndoEntry.Inserted e:
             {
                 var parent = NodeOrFixedRoot(e.ParentSerial);
-                var (version, structure) = (parent.Version, parent.Structure);
+                var version = parent.Version;
                 var removed = new List<(TreeNode Node, int Index)>(e.Serials.Length);
                 for (var i = e.Serials.Length - 1; i >= 0; i--)
                 {
@@ -125,23 +133,26 @@ internal sealed partial class SubtreeState
                     removed.Add((node, parent.Children!.IndexOf(node)));
                     Detach(node, tombstone: null);
                 }
-                RestoreParent(parent, e, own, bumpVersions);
+                parent.Version = bumpVersions ? parent.Version + 1 : e.PriorVersion;
                 return () =>
                 {
                     for (var i = removed.Count - 1; i >= 0; i--) Attach(removed[i].Node, parent, removed[i].Index);
-                    (parent.Version, parent.Structure) = (version, structure);
+                    parent.Version = version;
                 };
             }
             case UndoEntry.Deleted e:
             {
                 var parent = NodeOrFixedRoot(e.ParentSerial);
-                var (version, structure) = (parent.Version, parent.Structure);
-                Attach(e.Node, parent, e.Index);
-                RestoreParent(parent, e, own, bumpVersions);
+                var version = parent.Version;
+                Attach(e.Node, parent, PlaceOf(parent, e));
+                parent.ChildDeleters?.Remove(writer);
+                if (parent.ChildDeleters is { Count: 0 }) parent.ChildDeleters = null;
+                parent.Version = bumpVersions ? parent.Version + 1 : e.PriorVersion;
                 return () =>
                 {
                     Detach(e.Node, tombstone: writer);
-                    (parent.Version, parent.Structure) = (version, structure);
+                    (parent.ChildDeleters ??= []).Add(writer);
+                    parent.Version = version;
                 };
             }
             case UndoEntry.Properties e:
@@ -164,16 +175,13 @@ internal sealed partial class SubtreeState
         }
     }
 
-    private static void RestoreParent(TreeNode parent, UndoEntry entry, Stamp own, bool bumpVersions)
+    /// <summary>Back after its old left neighbour, else before its old right one, else at its old index.</summary>
+    private static int PlaceOf(TreeNode parent, UndoEntry.Deleted entry)
     {
-        var previous = entry switch
-        {
-            UndoEntry.Inserted i => i.PreviousStructure,
-            UndoEntry.Deleted d => d.PreviousStructure,
-            _ => parent.Structure,
-        };
-        if (parent.Structure == own) parent.Structure = previous;
-        parent.Version = bumpVersions ? parent.Version + 1 : entry.PriorVersion;
+        var siblings = parent.Children ?? [];
+        if (entry.Left != 0 && siblings.FindIndex(c => c.Serial == entry.Left) is var left and >= 0) return left + 1;
+        if (entry.Right != 0 && siblings.FindIndex(c => c.Serial == entry.Right) is var right and >= 0) return right;
+        return Math.Min(entry.Index, siblings.Count);
     }
 
     /// <summary>Takes back, exactly, everything a refused batch applied.</summary>

@@ -117,9 +117,8 @@ internal sealed partial class SubtreeState
             children.Insert(index + i, node);
             serials[i] = node.Serial;
         }
-        UndoLog(writer).Add(new UndoEntry.Inserted(stamp.Seq, parent.Version, e.ParentSerial, serials, parent.Structure));
+        UndoLog(writer).Add(new UndoEntry.Inserted(stamp.Seq, parent.Version, e.ParentSerial, serials));
         parent.Version++;
-        parent.Structure = stamp;
     }
 
     private TreeNode Build(NodeData data, TreeNode parent, Stamp stamp)
@@ -143,11 +142,14 @@ internal sealed partial class SubtreeState
         {
             var node = _nodes[serial];
             var parent = node.Parent!;
-            var index = parent.Children!.IndexOf(node);
-            log.Add(new UndoEntry.Deleted(stamp.Seq, parent.Version, parent.Serial, index, node, parent.Structure));
+            var siblings = parent.Children!;
+            var index = siblings.IndexOf(node);
+            var left = index > 0 ? siblings[index - 1].Serial : 0;
+            var right = index + 1 < siblings.Count ? siblings[index + 1].Serial : 0;
+            log.Add(new UndoEntry.Deleted(stamp.Seq, parent.Version, parent.Serial, index, left, right, node));
             Detach(node, tombstone: writer);
             parent.Version++;
-            parent.Structure = stamp;
+            (parent.ChildDeleters ??= []).Add(writer);
         }
     }
 

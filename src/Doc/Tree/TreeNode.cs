@@ -25,8 +25,11 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
     /// <summary>The change that inserted this node.</summary>
     public Stamp Inserted { get; set; }
 
-    /// <summary>The last change to this node's list of children.</summary>
-    public Stamp Structure { get; set; }
+    /// <summary>
+    /// Writers that deleted children of this node, one entry per deletion. Reverting the writer
+    /// that inserted this node would undo their work too; inserted children show their own stamp.
+    /// </summary>
+    public List<Writer>? ChildDeleters { get; set; }
 
     /// <summary>Stamps of properties changed after insertion; a property not listed carries <see cref="Inserted"/>.</summary>
     public (string Key, Stamp Stamp)[]? PropertyStamps { get; set; }

@@ -9,11 +9,14 @@ namespace Caiman.Doc.Tree;
 internal abstract record UndoEntry(long Seq, long PriorVersion)
 {
     /// <summary>Top-level nodes inserted under a parent (0 = the subtree's root slot).</summary>
-    internal sealed record Inserted(long Seq, long PriorVersion, long ParentSerial, long[] Serials, Stamp PreviousStructure)
+    internal sealed record Inserted(long Seq, long PriorVersion, long ParentSerial, long[] Serials)
         : UndoEntry(Seq, PriorVersion);
 
-    /// <summary>One node removed with its subtree; the detached nodes are kept here until the undo.</summary>
-    internal sealed record Deleted(long Seq, long PriorVersion, long ParentSerial, int Index, TreeNode Node, Stamp PreviousStructure)
+    /// <summary>
+    /// One node removed with its subtree; the detached nodes are kept here until the undo. Its
+    /// neighbours (0: none) put it back in place even when siblings came or went meanwhile.
+    /// </summary>
+    internal sealed record Deleted(long Seq, long PriorVersion, long ParentSerial, int Index, long Left, long Right, TreeNode Node)
         : UndoEntry(Seq, PriorVersion);
 
     /// <summary>Properties of one node changed; Old null means the property was absent.</summary>

@@ -63,7 +63,7 @@ public sealed class DocSerializerSpec
 
     private static SnapshotNode SnapNode(long serial, string name, params SnapshotNode[] children) => new(
         serial, name, "Disk", PropertyMap.Of(("size", new DocValue.Integer(serial * 1024))), serial + 1,
-        new SnapshotStamp(0, serial), new SnapshotStamp(-1, 0),
+        new SnapshotStamp(0, serial), [1],
         [new SnapshotPropertyStamp("size", new SnapshotStamp(1, serial + 10))], [.. children]);
 
     private static DocNode Node(string name, params DocNode[] children) => new(
@@ -122,9 +122,9 @@ public sealed class DocSerializerSpec
         new SubtreeSnapshot("persistent", "disks", 100, 57, [Alice, Bob],
             SnapNode(1, "sda", SnapNode(2, "p1"), SnapNode(3, "p2", SnapNode(4, "fs"))),
         [
-            new SnapshotUndo(0, "inserted", 10, 0, 0, [1, 2, 3, 4], 0, null, new SnapshotStamp(-1, 0), []),
-            new SnapshotUndo(1, "deleted", 11, 2, 1, [], 1, SnapNode(5, "gone", SnapNode(6, "child")), new SnapshotStamp(0, 10), []),
-            new SnapshotUndo(1, "properties", 12, 3, 1, [], 0, null, null,
+            new SnapshotUndo(0, "inserted", 10, 0, 0, [1, 2, 3, 4], 0, 0, 0, null, []),
+            new SnapshotUndo(1, "deleted", 11, 2, 1, [], 1, 4, 0, SnapNode(5, "gone", SnapNode(6, "child")), []),
+            new SnapshotUndo(1, "properties", 12, 3, 1, [], 0, 0, 0, null,
             [
                 new SnapshotPropertyChange("absent", null, null),
                 new SnapshotPropertyChange("wasNull", DocValue.Null.Instance, new SnapshotStamp(0, 10)),
@@ -201,10 +201,10 @@ public sealed class DocSerializerSpec
         AssertDeepEqual(inserted, Serializer.FromBinary(Encoding.UTF8.GetBytes(expected), "doc.ChildrenInserted"));
 
         var change = new SubtreeSnapshot("persistent", "d", 2, 1, [Bob], null,
-            [new SnapshotUndo(0, "properties", 1, 0, 1, [], 0, null, null,
+            [new SnapshotUndo(0, "properties", 1, 0, 1, [], 0, 0, 0, null,
                 [new SnapshotPropertyChange("gone", null, null), new SnapshotPropertyChange("wasNull", DocValue.Null.Instance, new SnapshotStamp(-1, 0))])]);
         Assert.Equal(
-            """{"rootName":"persistent","mountName":"d","nextSerial":2,"sequence":1,"writers":[{"run":"run-1","checkpoint":"","attempt":0}],"undo":[{"writer":0,"type":"properties","seq":1,"priorVersion":0,"parentSerial":1,"serials":[],"index":0,"changes":[{"key":"gone"},{"key":"wasNull","old":null,"previousStamp":{"writer":-1,"seq":0}}]}]}""",
+            """{"rootName":"persistent","mountName":"d","nextSerial":2,"sequence":1,"writers":[{"run":"run-1","checkpoint":"","attempt":0}],"undo":[{"writer":0,"type":"properties","seq":1,"priorVersion":0,"parentSerial":1,"serials":[],"index":0,"left":0,"right":0,"changes":[{"key":"gone"},{"key":"wasNull","old":null,"previousStamp":{"writer":-1,"seq":0}}]}]}""",
             Json(change));
     }
 
