@@ -79,7 +79,8 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor
             _sinceSnapshot++;
             if (--remaining == 0) sender.Tell(reply);
             // Only when nothing is in flight does the state equal the journal, so only then may it be snapshotted.
-            if (_pending == 0 && _sinceSnapshot >= _settings.SnapshotEvery)
+            // A snapshot costs the whole subtree: spacing them by its size keeps that cost per change bounded.
+            if (_pending == 0 && _sinceSnapshot >= Math.Max(_settings.SnapshotEvery, _state.NodeCount / 2))
             {
                 SaveSnapshot(_state.ToSnapshot());
                 _sinceSnapshot = 0;

@@ -20,9 +20,27 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
 
     public static PropertyMap From(IEnumerable<KeyValuePair<string, DocValue>> entries)
     {
-        var sorted = new SortedDictionary<string, DocValue>(StringComparer.Ordinal);
-        foreach (var (key, value) in entries) sorted[key] = value;
-        return sorted.Count == 0 ? Empty : new PropertyMap(sorted.ToArray());
+        var array = entries.ToArray();
+        if (array.Length == 0) return Empty;
+        // Stable sort keeps the given order among equal keys, so the last one given wins.
+        var sorted = array.Select((e, i) => (Entry: e, Index: i))
+            .OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Index)
+            .Select(x => x.Entry).ToList();
+        var unique = new List<KeyValuePair<string, DocValue>>(sorted.Count);
+        foreach (var entry in sorted)
+        {
+            if (unique.Count > 0 && unique[^1].Key == entry.Key) unique[^1] = entry;
+            else unique.Add(entry);
+        }
+        return new PropertyMap([.. unique]);
+    }
+
+    /// <summary>For entries already sorted by ordinal key without duplicates (as the serializer reads them); checked.</summary>
+    internal static PropertyMap FromSorted(KeyValuePair<string, DocValue>[] entries)
+    {
+        for (var i = 1; i < entries.Length; i++)
+            if (string.CompareOrdinal(entries[i - 1].Key, entries[i].Key) >= 0) return From(entries);
+        return entries.Length == 0 ? Empty : new PropertyMap(entries);
     }
 
     public static PropertyMap Of(params (string Key, DocValue Value)[] entries) =>
@@ -47,10 +65,23 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
     /// <summary>A copy with the given entries set (added or replaced).</summary>
     public PropertyMap SetItems(IEnumerable<KeyValuePair<string, DocValue>> entries)
     {
-        var merged = new SortedDictionary<string, DocValue>(StringComparer.Ordinal);
-        foreach (var entry in _entries) merged[entry.Key] = entry.Value;
-        foreach (var (key, value) in entries) merged[key] = value;
-        return new PropertyMap(merged.ToArray());
+        // Maps are small: insert each entry into a sorted copy rather than rebuild through a tree.
+        var result = new List<KeyValuePair<string, DocValue>>(_entries.Length + 1);
+        result.AddRange(_entries);
+        foreach (var entry in entries)
+        {
+            int low = 0, high = result.Count - 1, found = -1;
+            while (low <= high)
+            {
+                var mid = (low + high) >> 1;
+                var cmp = string.CompareOrdinal(result[mid].Key, entry.Key);
+                if (cmp == 0) { found = mid; break; }
+                if (cmp < 0) low = mid + 1; else high = mid - 1;
+            }
+            if (found >= 0) result[found] = entry;
+            else result.Insert(low, entry);
+        }
+        return new PropertyMap([.. result]);
     }
 
     /// <summary>A copy without the given keys; keys that are absent are ignored.</summary>

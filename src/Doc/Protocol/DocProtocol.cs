@@ -302,16 +302,18 @@ public sealed record SubtreeRegistered(Writer Writer, string Root, string Name, 
 // ---- Snapshots (persisted) ------------------------------------------------------------------
 
 /// <summary>
-/// A subtree's whole state: its tree and its undo log, so that reverting a writer still works
+/// A subtree's whole state: its tree (<see cref="Roots"/>: the root and any deleted, hidden
+/// earlier ones) and its undo log, so that reverting a writer still works
 /// after recovery from a snapshot. Writers are listed once and referenced by index.
 /// </summary>
 public sealed record SubtreeSnapshot(
     string RootName,
     string MountName,
+    long FixedRootVersion,
     long NextSerial,
     long Sequence,
     ImmutableArray<Writer> Writers,
-    SnapshotNode? Root,
+    ImmutableArray<SnapshotNode> Roots,
     ImmutableArray<SnapshotUndo> Undo) : IDocMessage;
 
 /// <summary>A change stamp; <see cref="Writer"/> indexes <see cref="SubtreeSnapshot.Writers"/>, -1 for none.</summary>
@@ -319,20 +321,28 @@ public sealed record SnapshotStamp(int Writer, long Seq);
 
 public sealed record SnapshotPropertyStamp(string Key, SnapshotStamp Stamp);
 
+/// <summary>
+/// A node in a snapshot; <see cref="Inserted"/> is null when it is its parent's (inserted together).
+/// <see cref="Hidden"/> nodes are deleted ones kept in place until their deletion is undone.
+/// </summary>
 public sealed record SnapshotNode(
     long Serial,
     string Name,
     string Kind,
     PropertyMap Properties,
     long Version,
-    SnapshotStamp Inserted,
+    SnapshotStamp? Inserted,
     ImmutableArray<int> ChildDeleters,
     ImmutableArray<SnapshotPropertyStamp> PropertyStamps,
-    ImmutableArray<SnapshotNode> Children);
+    ImmutableArray<SnapshotNode> Children,
+    bool Hidden = false);
 
 public sealed record SnapshotPropertyChange(string Key, DocValue? Old, SnapshotStamp? PreviousStamp);
 
-/// <summary>One undo-log entry, in global order. <see cref="Type"/> is inserted, deleted or properties.</summary>
+/// <summary>
+/// One undo-log entry, in global order. <see cref="Type"/> is inserted, deleted or properties;
+/// a deleted entry names its (hidden) node in <see cref="Serials"/>.
+/// </summary>
 public sealed record SnapshotUndo(
     int Writer,
     string Type,
@@ -340,8 +350,4 @@ public sealed record SnapshotUndo(
     long PriorVersion,
     long ParentSerial,
     ImmutableArray<long> Serials,
-    int Index,
-    long Left,
-    long Right,
-    SnapshotNode? Node,
     ImmutableArray<SnapshotPropertyChange> Changes);

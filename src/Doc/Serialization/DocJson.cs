@@ -149,7 +149,7 @@ public static class DocJson
             Next(ref reader);
             (entries ??= []).Add(new(key, ReadValue(ref reader)));
         }
-        return entries is null ? PropertyMap.Empty : PropertyMap.From(entries);
+        return entries is null ? PropertyMap.Empty : PropertyMap.FromSorted([.. entries]);
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)
@@ -215,6 +215,8 @@ public static class DocJson
                 var value = get(owner);
                 return value is ImmutableArray<T> { IsDefault: true } ? ImmutableArray<T>.Empty : value;
             };
+            // An empty array is left out (it reads back as empty): leaves' "children": [] was most of a snapshot.
+            property.ShouldSerialize = static (_, value) => value is ImmutableArray<T> { IsDefaultOrEmpty: false };
         }
 
         // The records are fresh and unpublished here, so setting the init-only member is safe.

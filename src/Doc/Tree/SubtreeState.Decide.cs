@@ -19,15 +19,25 @@ internal sealed partial class SubtreeState
         var (seq, nextSerial) = (_seq, _nextSerial);
         var eventCount = events.Count;
         var insertedCount = inserted.Count;
-        foreach (var mutation in command.Mutations)
+        _deciding = true;
+        try
         {
-            var error = DecideOne(writer, mutation, events, inserted);
-            if (error is null) continue;
-            RollBack(writer, logCount, seq, nextSerial);
-            events.RemoveRange(eventCount, events.Count - eventCount);
-            inserted.RemoveRange(insertedCount, inserted.Count - insertedCount);
-            return error;
+            foreach (var mutation in command.Mutations)
+            {
+                var error = DecideOne(writer, mutation, events, inserted);
+                if (error is null) continue;
+                RollBack(writer, logCount, seq, nextSerial);
+                events.RemoveRange(eventCount, events.Count - eventCount);
+                inserted.RemoveRange(insertedCount, inserted.Count - insertedCount);
+                return error;
+            }
         }
+        finally
+        {
+            _deciding = false;
+        }
+        // Rollback needed every entry of the batch; once it stands, redundant ones can go.
+        if (_undo.ContainsKey(writer)) Compact(writer, logCount);
         return null;
     }
 
@@ -45,7 +55,7 @@ internal sealed partial class SubtreeState
             case Mutation.DeleteChildren m:
             {
                 if (target == _docRoot) return new DocError.InvalidOperation("/", "the fixed roots cannot be deleted");
-                var matches = target.ChildList.Where(c => (m.Name is null || c.Name == m.Name) && (m.Kind is null || c.Kind == m.Kind))
+                var matches = target.VisibleChildren.Where(c => (m.Name is null || c.Name == m.Name) && (m.Kind is null || c.Kind == m.Kind))
                     .Select(c => c.Serial).ToImmutableArray();
                 if (matches.IsEmpty)
                     return m.ErrorIfNone ? new DocError.NothingMatched(PathOf(target), Criteria(m.Name, m.Kind)) : null;
@@ -58,7 +68,7 @@ internal sealed partial class SubtreeState
             case Mutation.SetProperties m:
             {
                 if (IsFixed(target)) return new DocError.InvalidOperation(PathOf(target), "the fixed roots have no properties");
-                var problem = PropertiesProblem(PathOf(target), m.Values);
+                var problem = PropertiesProblem(target, m.Values);
                 if (problem is not null) return problem;
                 return m.Values.Count == 0 ? null : Emit(new PropertiesSet(writer, target.Serial, m.Values), events);
             }
@@ -85,11 +95,12 @@ internal sealed partial class SubtreeState
         foreach (var node in m.Nodes)
             if (NewNodeProblem(parentPath, node) is { } problem) return problem;
 
-        var index = parent.ChildCount;
+        // Positions count hidden (deleted) children too, so an undone deletion lands where it was.
+        var index = parent.Children?.Count ?? 0;
         if (m.Position is InsertPosition.Before or InsertPosition.After)
         {
             var sibling = m.Position is InsertPosition.Before b ? b.Sibling : ((InsertPosition.After)m.Position).Sibling;
-            var found = parent.Children?.FindIndex(c => c.Name == sibling) ?? -1;
+            var found = parent.Children?.FindIndex(c => !c.Hidden && c.Name == sibling) ?? -1;
             if (found < 0) return new DocError.ReferenceChildMissing(parentPath, sibling);
             index = m.Position is InsertPosition.Before ? found : found + 1;
         }
@@ -125,13 +136,18 @@ internal sealed partial class SubtreeState
         return null;
     }
 
-    private static DocError? PropertiesProblem(string path, PropertyMap values)
+    private static DocError? PropertiesProblem(string path, PropertyMap values) => PropertiesProblem(() => path, values);
+
+    private DocError? PropertiesProblem(TreeNode node, PropertyMap values) => PropertiesProblem(() => PathOf(node), values);
+
+    /// <summary>The path is built only for an error: on the hot path nothing is wrong.</summary>
+    private static DocError? PropertiesProblem(Func<string> path, PropertyMap values)
     {
         foreach (var (key, value) in values)
         {
-            if (DocNames.PropertyProblem(key) is { } problem) return new DocError.InvalidName(key ?? "", $"'{path}': {problem}");
-            if (value is null) return new DocError.NotJsonCompatible(path, key, "the value is missing (use DocValue.Null for JSON null)");
-            if (!DocValue.Validate(value, out var reason)) return new DocError.NotJsonCompatible(path, key, reason!);
+            if (DocNames.PropertyProblem(key) is { } problem) return new DocError.InvalidName(key ?? "", $"'{path()}': {problem}");
+            if (value is null) return new DocError.NotJsonCompatible(path(), key, "the value is missing (use DocValue.Null for JSON null)");
+            if (!DocValue.Validate(value, out var reason)) return new DocError.NotJsonCompatible(path(), key, reason!);
         }
         return null;
     }

@@ -33,7 +33,7 @@ internal sealed partial class SubtreeState
             if (start.Children is not { } children) return;
             foreach (var child in children)
             {
-                if (!Matches(child, step)) continue;
+                if (child.Hidden || !Matches(child, step)) continue;
                 into.Add(child);
                 parents?.Add(start);
                 if (++taken == cap) return;
@@ -60,7 +60,8 @@ internal sealed partial class SubtreeState
     private static void PushChildren(Stack<(TreeNode, int)> stack, TreeNode node, int depth)
     {
         if (node.Children is not { } children) return;
-        for (var i = children.Count - 1; i >= 0; i--) stack.Push((children[i], depth));
+        for (var i = children.Count - 1; i >= 0; i--)
+            if (!children[i].Hidden) stack.Push((children[i], depth));
     }
 
     private static bool Matches(TreeNode node, PathSegment step) =>
@@ -128,8 +129,8 @@ internal sealed partial class SubtreeState
 
     private DocNode Copy(TreeNode node, QueryShape shape, string path)
     {
-        var children = shape == QueryShape.Subtree && node.Children is { Count: > 0 } list
-            ? list.Select(c => Copy(c, shape, DocPathParser.ChildPath(path, c.Name))).ToImmutableArray()
+        var children = shape == QueryShape.Subtree && node.ChildCount > 0
+            ? node.VisibleChildren.Select(c => Copy(c, shape, DocPathParser.ChildPath(path, c.Name))).ToImmutableArray()
             : ImmutableArray<DocNode>.Empty;
         return new DocNode(IdOf(node), node.Name, node.Kind, node.Properties, node.Version, path, node.ChildCount, children);
     }

@@ -7,6 +7,9 @@ namespace Caiman.Doc.Tree;
 internal sealed partial class SubtreeState
 {
     // Entries of one event share a Seq; their order in the writer's log breaks the tie.
+    // Entries undone so far by the revert in progress; they stay in the logs until it commits.
+    private readonly HashSet<UndoEntry> _undoneInRevert = new(ReferenceEqualityComparer.Instance);
+
     private static readonly Comparer<(long Seq, int Index)> NewestFirst = Comparer<(long Seq, int Index)>.Create((a, b) => b.CompareTo(a));
 
     /// <summary>
@@ -34,6 +37,7 @@ internal sealed partial class SubtreeState
         foreach (var writer in writers) Join(writer);
 
         var redo = new List<Action>();
+        _undoneInRevert.Clear();
         while (queue.TryDequeue(out var item, out var priority))
         {
             var conflict = ConflictOf(item.Writer, item.Entry);
@@ -45,6 +49,7 @@ internal sealed partial class SubtreeState
                     // and start over with the larger set, so the order stays newest first overall.
                     Redo(redo);
                     redo.Clear();
+                    _undoneInRevert.Clear();
                     undone = 0;
                     queue.Clear();
                     var writersSoFar = set.ToList();
@@ -54,13 +59,16 @@ internal sealed partial class SubtreeState
                     continue;
                 }
                 Redo(redo);
+                _undoneInRevert.Clear();
                 reverted = ImmutableArray<Writer>.Empty;
                 return new DocError.RevertConflict(item.Writer, c.Writer, c.Path);
             }
             redo.Add(Undo(item.Writer, item.Entry, bumpVersions: true));
+            _undoneInRevert.Add(item.Entry);
             undone++;
         }
 
+        _undoneInRevert.Clear();
         if (dryRun) Redo(redo);
         else foreach (var writer in set) _undo.Remove(writer);
         reverted = [.. set];
@@ -93,7 +101,14 @@ internal sealed partial class SubtreeState
                 return null;
             case UndoEntry.Deleted e:
                 if (e.ParentSerial == 0)
-                    return Root is { } recreated ? (recreated.Inserted.Writer!, PathOf(recreated)) : null;
+                {
+                    // The root was created again after this deletion (maybe deleted since): that
+                    // creation stands on this deletion, whoever wrote it.
+                    foreach (var (other, log) in _undo)
+                        if (other != writer && log.OfType<UndoEntry.Inserted>().Any(i => i.ParentSerial == 0 && i.Seq > e.Seq && !_undoneInRevert.Contains(i)))
+                            return (other, MountPath);
+                    return null;
+                }
                 return _nodes.ContainsKey(e.ParentSerial) ? null : DeletedBy(e.ParentSerial);
             case UndoEntry.Properties e:
                 if (!_nodes.TryGetValue(e.Serial, out var target)) return DeletedBy(e.Serial);
@@ -130,29 +145,32 @@ internal sealed partial class SubtreeState
                 for (var i = e.Serials.Length - 1; i >= 0; i--)
                 {
                     var node = _nodes[e.Serials[i]];
-                    removed.Add((node, parent.Children!.IndexOf(node)));
-                    Detach(node, tombstone: null);
+                    removed.Add((node, Remove(node)));
                 }
                 parent.Version = bumpVersions ? parent.Version + 1 : e.PriorVersion;
                 return () =>
                 {
-                    for (var i = removed.Count - 1; i >= 0; i--) Attach(removed[i].Node, parent, removed[i].Index);
+                    for (var i = removed.Count - 1; i >= 0; i--) Reinsert(removed[i].Node, parent, removed[i].Index);
                     parent.Version = version;
                 };
             }
             case UndoEntry.Deleted e:
             {
                 var parent = NodeOrFixedRoot(e.ParentSerial);
-                var version = parent.Version;
-                Attach(e.Node, parent, PlaceOf(parent, e));
-                parent.ChildDeleters?.Remove(writer);
-                if (parent.ChildDeleters is { Count: 0 }) parent.ChildDeleters = null;
+                var (version, deleters) = (parent.Version, parent.ChildDeleters?.ToList());
+                Unhide(e.Node);
+                // This deletion was the writer's latest one under this parent still standing.
+                if (parent.ChildDeleters is { } list)
+                {
+                    var last = list.LastIndexOf(writer);
+                    if (last >= 0) list.RemoveAt(last);
+                    if (list.Count == 0) parent.ChildDeleters = null;
+                }
                 parent.Version = bumpVersions ? parent.Version + 1 : e.PriorVersion;
                 return () =>
                 {
-                    Detach(e.Node, tombstone: writer);
-                    (parent.ChildDeleters ??= []).Add(writer);
-                    parent.Version = version;
+                    Hide(e.Node, writer);
+                    (parent.ChildDeleters, parent.Version) = (deleters, version);
                 };
             }
             case UndoEntry.Properties e:
@@ -173,15 +191,6 @@ internal sealed partial class SubtreeState
             default:
                 throw new ArgumentException($"unknown undo entry {entry.GetType().Name}", nameof(entry));
         }
-    }
-
-    /// <summary>Back after its old left neighbour, else before its old right one, else at its old index.</summary>
-    private static int PlaceOf(TreeNode parent, UndoEntry.Deleted entry)
-    {
-        var siblings = parent.Children ?? [];
-        if (entry.Left != 0 && siblings.FindIndex(c => c.Serial == entry.Left) is var left and >= 0) return left + 1;
-        if (entry.Right != 0 && siblings.FindIndex(c => c.Serial == entry.Right) is var right and >= 0) return right;
-        return Math.Min(entry.Index, siblings.Count);
     }
 
     /// <summary>Takes back, exactly, everything a refused batch applied.</summary>

@@ -23,6 +23,9 @@ internal sealed partial class SubtreeState
     private long _nextSerial = 1;
     private long _seq;
 
+    // While a batch is decided, every undo entry is kept so a refused batch can be rolled back exactly.
+    private bool _deciding;
+
     public SubtreeState(string rootName, string mountName)
     {
         RootName = rootName;
@@ -40,7 +43,7 @@ internal sealed partial class SubtreeState
     public string MountPath { get; }
 
     /// <summary>The subtree's own root node, null while the subtree is empty (never created or deleted).</summary>
-    public TreeNode? Root => _fixedRoot.Children!.Count > 0 ? _fixedRoot.Children[0] : null;
+    public TreeNode? Root => _fixedRoot.Children!.FirstOrDefault(c => !c.Hidden);
 
     public int NodeCount => _nodes.Count;
 
@@ -94,8 +97,8 @@ internal sealed partial class SubtreeState
         {
             case ChildrenInserted e: ApplyInserted(writer, e); break;
             case NodesDeleted e: ApplyDeleted(writer, e); break;
-            case PropertiesSet e: ApplyPropertiesSet(writer, e); break;
-            case PropertiesRemoved e: ApplyPropertiesRemoved(writer, e); break;
+            case PropertiesSet e: ApplyPropertiesSet(writer, e); CompactLast(writer); break;
+            case PropertiesRemoved e: ApplyPropertiesRemoved(writer, e); CompactLast(writer); break;
             case WritersReverted e:
                 var error = Revert(e.Reverted, cascade: false, dryRun: false, out _);
                 if (error is not null) throw new InvalidOperationException($"journal replay of a revert failed: {error.Message}");
@@ -142,12 +145,8 @@ internal sealed partial class SubtreeState
         {
             var node = _nodes[serial];
             var parent = node.Parent!;
-            var siblings = parent.Children!;
-            var index = siblings.IndexOf(node);
-            var left = index > 0 ? siblings[index - 1].Serial : 0;
-            var right = index + 1 < siblings.Count ? siblings[index + 1].Serial : 0;
-            log.Add(new UndoEntry.Deleted(stamp.Seq, parent.Version, parent.Serial, index, left, right, node));
-            Detach(node, tombstone: writer);
+            log.Add(new UndoEntry.Deleted(stamp.Seq, parent.Version, parent.Serial, node));
+            Hide(node, writer);
             parent.Version++;
             (parent.ChildDeleters ??= []).Add(writer);
         }
@@ -185,25 +184,86 @@ internal sealed partial class SubtreeState
         node.Version++;
     }
 
-    private void Detach(TreeNode node, Writer? tombstone)
+    private void CompactLast(Writer writer)
     {
-        node.Parent!.Children!.Remove(node);
+        if (!_deciding) Compact(writer, _undo[writer].Count - 1);
+    }
+
+    /// <summary>
+    /// Drops property changes that the writer made on top of its own earlier change (or on a node
+    /// it inserted): its first entry already restores the value from before it, so the undo log
+    /// grows with what a writer changed, not with how often. The property keeps the stamp of that
+    /// first change, which is what reverting it checks against.
+    /// </summary>
+    private void Compact(Writer writer, int from)
+    {
+        var log = _undo[writer];
+        Dictionary<(long Serial, string Key), Stamp?>? owners = null;
+        for (var i = from; i < log.Count; i++)
+        {
+            if (log[i] is not UndoEntry.Properties entry || NodeAnywhere(entry.Serial) is not { } node) continue;
+            List<PropertyChange>? kept = null;
+            for (var c = 0; c < entry.Changes.Length; c++)
+            {
+                var change = entry.Changes[c];
+                var previous = owners is not null && owners.TryGetValue((entry.Serial, change.Key), out var owner) ? owner : change.PreviousStamp;
+                var ownedBefore = (previous?.Writer ?? node.Inserted.Writer) == writer;
+                if (!ownedBefore)
+                {
+                    kept?.Add(change);
+                    continue;
+                }
+                kept ??= [.. entry.Changes.Take(c)];
+                (owners ??= [])[(entry.Serial, change.Key)] = previous;
+            }
+            if (kept is null) continue;
+            if (kept.Count == 0) log.RemoveAt(i--);
+            else log[i] = entry with { Changes = [.. kept] };
+        }
+        if (owners is null) return;
+        foreach (var ((serial, key), stamp) in owners) NodeAnywhere(serial)?.SetStamp(key, stamp);
+    }
+
+    /// <summary>A node whether visible or deleted (a batch may change a node, then delete it).</summary>
+    private TreeNode? NodeAnywhere(long serial) =>
+        _nodes.TryGetValue(serial, out var node) ? node : _deletedBy.TryGetValue(serial, out var tomb) ? tomb.Node : null;
+
+    /// <summary>Deletes: the node stays in its parent's list, hidden, and leaves the index.</summary>
+    private void Hide(TreeNode node, Writer deleter)
+    {
+        node.Hidden = true;
+        node.Parent!.HiddenChildren++;
         foreach (var n in node.SelfAndDescendants())
         {
             _nodes.Remove(n.Serial);
-            if (tombstone is not null) _deletedBy[n.Serial] = (tombstone, n);
+            _deletedBy[n.Serial] = (deleter, n);
         }
     }
 
-    private void Attach(TreeNode node, TreeNode parent, int index)
+    private void Unhide(TreeNode node)
     {
-        var children = parent.Children ??= [];
-        node.Parent = parent;
-        children.Insert(Math.Clamp(index, 0, children.Count), node);
+        node.Hidden = false;
+        node.Parent!.HiddenChildren--;
         foreach (var n in node.SelfAndDescendants())
         {
             _nodes[n.Serial] = n;
             _deletedBy.Remove(n.Serial);
         }
+    }
+
+    /// <summary>Takes an inserted node out altogether (its insertion undone).</summary>
+    private int Remove(TreeNode node)
+    {
+        var index = node.Parent!.Children!.IndexOf(node);
+        node.Parent.Children.RemoveAt(index);
+        foreach (var n in node.SelfAndDescendants()) _nodes.Remove(n.Serial);
+        return index;
+    }
+
+    private void Reinsert(TreeNode node, TreeNode parent, int index)
+    {
+        node.Parent = parent;
+        (parent.Children ??= []).Insert(index, node);
+        foreach (var n in node.SelfAndDescendants()) _nodes[n.Serial] = n;
     }
 }

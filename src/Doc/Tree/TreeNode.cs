@@ -34,9 +34,19 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
     /// <summary>Stamps of properties changed after insertion; a property not listed carries <see cref="Inserted"/>.</summary>
     public (string Key, Stamp Stamp)[]? PropertyStamps { get; set; }
 
-    public int ChildCount => Children?.Count ?? 0;
+    /// <summary>
+    /// A deleted node stays in its parent's list, hidden, until its deletion is undone: undoing it
+    /// then puts it back exactly where it was relative to everything inserted around it since.
+    /// </summary>
+    public bool Hidden { get; set; }
 
-    public IReadOnlyList<TreeNode> ChildList => (IReadOnlyList<TreeNode>?)Children ?? [];
+    /// <summary>How many entries of <see cref="Children"/> are hidden.</summary>
+    public int HiddenChildren { get; set; }
+
+    /// <summary>The number of children a reader sees.</summary>
+    public int ChildCount => (Children?.Count ?? 0) - HiddenChildren;
+
+    public IEnumerable<TreeNode> VisibleChildren => Children is null ? [] : HiddenChildren == 0 ? Children : Children.Where(c => !c.Hidden);
 
     public Stamp StampOf(string key)
     {
@@ -69,6 +79,7 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
         return null;
     }
 
+    /// <summary>This node and its visible descendants (hidden ones belong to their deleters).</summary>
     public IEnumerable<TreeNode> SelfAndDescendants()
     {
         var stack = new Stack<TreeNode>();
@@ -78,7 +89,8 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
             var node = stack.Pop();
             yield return node;
             if (node.Children is { } children)
-                for (var i = children.Count - 1; i >= 0; i--) stack.Push(children[i]);
+                for (var i = children.Count - 1; i >= 0; i--)
+                    if (!children[i].Hidden) stack.Push(children[i]);
         }
     }
 }

@@ -12,11 +12,8 @@ internal abstract record UndoEntry(long Seq, long PriorVersion)
     internal sealed record Inserted(long Seq, long PriorVersion, long ParentSerial, long[] Serials)
         : UndoEntry(Seq, PriorVersion);
 
-    /// <summary>
-    /// One node removed with its subtree; the detached nodes are kept here until the undo. Its
-    /// neighbours (0: none) put it back in place even when siblings came or went meanwhile.
-    /// </summary>
-    internal sealed record Deleted(long Seq, long PriorVersion, long ParentSerial, int Index, long Left, long Right, TreeNode Node)
+    /// <summary>One node deleted with its subtree; it stays hidden in its parent's list until this is undone.</summary>
+    internal sealed record Deleted(long Seq, long PriorVersion, long ParentSerial, TreeNode Node)
         : UndoEntry(Seq, PriorVersion);
 
     /// <summary>Properties of one node changed; Old null means the property was absent.</summary>

@@ -119,12 +119,12 @@ public sealed class DocSerializerSpec
         new PropertiesRemoved(Alice, 4, ["size", "日本語"]),
         new WritersReverted(Bob, [Alice, Alice with { Attempt = 1 }]),
         new SubtreeRegistered(Alice, DocNames.Persistent, "disks", 2),
-        new SubtreeSnapshot("persistent", "disks", 100, 57, [Alice, Bob],
-            SnapNode(1, "sda", SnapNode(2, "p1"), SnapNode(3, "p2", SnapNode(4, "fs"))),
+        new SubtreeSnapshot("persistent", "disks", 3, 100, 57, [Alice, Bob],
+            [SnapNode(1, "sda", SnapNode(2, "p1"), SnapNode(3, "p2", SnapNode(4, "fs")), SnapNode(5, "gone", SnapNode(6, "child")) with { Hidden = true })],
         [
-            new SnapshotUndo(0, "inserted", 10, 0, 0, [1, 2, 3, 4], 0, 0, 0, null, []),
-            new SnapshotUndo(1, "deleted", 11, 2, 1, [], 1, 4, 0, SnapNode(5, "gone", SnapNode(6, "child")), []),
-            new SnapshotUndo(1, "properties", 12, 3, 1, [], 0, 0, 0, null,
+            new SnapshotUndo(0, "inserted", 10, 0, 0, [1, 2, 3, 4], []),
+            new SnapshotUndo(1, "deleted", 11, 2, 1, [5], []),
+            new SnapshotUndo(1, "properties", 12, 3, 1, [],
             [
                 new SnapshotPropertyChange("absent", null, null),
                 new SnapshotPropertyChange("wasNull", DocValue.Null.Instance, new SnapshotStamp(0, 10)),
@@ -132,7 +132,7 @@ public sealed class DocSerializerSpec
                 new SnapshotPropertyChange("wasObj", new DocValue.Object(AllKinds), null),
             ]),
         ]),
-        new SubtreeSnapshot("volatile", "empty", 1, 0, [], null, []),
+        new SubtreeSnapshot("volatile", "empty", 1, 1, 0, [], [], []),
     ];
 
     private static readonly DocSerializer Serializer = new(null!);
@@ -196,15 +196,15 @@ public sealed class DocSerializerSpec
         var inserted = new ChildrenInserted(Alice, 7, 1,
             [new NodeData(8, "sda", "Disk", PropertyMap.Of(("size", new DocValue.Integer(1))), [new NodeData(9, "p1", "Partition", PropertyMap.Of(("ratio", new DocValue.Number(1.0))), default)])]);
         const string expected =
-            """{"writer":{"run":"run-1","checkpoint":"disks/format","attempt":2},"parentSerial":7,"index":1,"nodes":[{"serial":8,"name":"sda","kind":"Disk","properties":{"size":1},"children":[{"serial":9,"name":"p1","kind":"Partition","properties":{"ratio":1.0},"children":[]}]}]}""";
+            """{"writer":{"run":"run-1","checkpoint":"disks/format","attempt":2},"parentSerial":7,"index":1,"nodes":[{"serial":8,"name":"sda","kind":"Disk","properties":{"size":1},"children":[{"serial":9,"name":"p1","kind":"Partition","properties":{"ratio":1.0}}]}]}""";
         Assert.Equal(expected, Json(inserted));
         AssertDeepEqual(inserted, Serializer.FromBinary(Encoding.UTF8.GetBytes(expected), "doc.ChildrenInserted"));
 
-        var change = new SubtreeSnapshot("persistent", "d", 2, 1, [Bob], null,
-            [new SnapshotUndo(0, "properties", 1, 0, 1, [], 0, 0, 0, null,
+        var change = new SubtreeSnapshot("persistent", "d", 1, 2, 1, [Bob], [],
+            [new SnapshotUndo(0, "properties", 1, 0, 1, [],
                 [new SnapshotPropertyChange("gone", null, null), new SnapshotPropertyChange("wasNull", DocValue.Null.Instance, new SnapshotStamp(-1, 0))])]);
         Assert.Equal(
-            """{"rootName":"persistent","mountName":"d","nextSerial":2,"sequence":1,"writers":[{"run":"run-1","checkpoint":"","attempt":0}],"undo":[{"writer":0,"type":"properties","seq":1,"priorVersion":0,"parentSerial":1,"serials":[],"index":0,"left":0,"right":0,"changes":[{"key":"gone"},{"key":"wasNull","old":null,"previousStamp":{"writer":-1,"seq":0}}]}]}""",
+            """{"rootName":"persistent","mountName":"d","fixedRootVersion":1,"nextSerial":2,"sequence":1,"writers":[{"run":"run-1","checkpoint":"","attempt":0}],"undo":[{"writer":0,"type":"properties","seq":1,"priorVersion":0,"parentSerial":1,"changes":[{"key":"gone"},{"key":"wasNull","old":null,"previousStamp":{"writer":-1,"seq":0}}]}]}""",
             Json(change));
     }
 
@@ -216,7 +216,7 @@ public sealed class DocSerializerSpec
             """{"writer":{"run":"run-1","checkpoint":"","attempt":0},"mutations":[{"$t":"insertChildren","target":{"$t":"id","id":"persistent/disks:42"},"nodes":[{"name":"a","kind":"Node","properties":{},"children":[]}],"position":{"$t":"before","sibling":"b"}}]}""",
             json);
         var failed = Json(MutationResult.Failed(new DocError.PathNotFound("/x")));
-        Assert.Equal("""{"inserted":[],"error":{"$t":"pathNotFound","path":"/x"}}""", failed);
+        Assert.Equal("""{"error":{"$t":"pathNotFound","path":"/x"}}""", failed);
     }
 
     [Fact]
@@ -266,10 +266,10 @@ public sealed class DocSerializerSpec
     }
 
     [Fact]
-    public void Default_immutable_arrays_should_serialize_as_empty_and_missing_ones_should_read_as_empty()
+    public void Empty_immutable_arrays_should_be_left_out_and_missing_ones_should_read_as_empty()
     {
         var deleted = new NodesDeleted(Alice, default);
-        Assert.Contains("\"serials\":[]", Json(deleted), StringComparison.Ordinal);
+        Assert.DoesNotContain("serials", Json(deleted), StringComparison.Ordinal);
         Assert.False(RoundTrip(deleted).Serials.IsDefault);
 
         var removed = (PropertiesRemoved)Serializer.FromBinary(Encoding.UTF8.GetBytes("""{"writer":{"run":"r","checkpoint":"","attempt":0},"serial":3}"""), "doc.PropertiesRemoved");
@@ -447,7 +447,7 @@ public sealed class DocSerializerBindingSpec : Akka.TestKit.Xunit2.TestKit
     {
         Assert.IsType<DocSerializer>(Sys.Serialization.FindSerializerFor(Sample));
         Assert.IsType<DocSerializer>(Sys.Serialization.FindSerializerFor(new NodesDeleted(Sample.Writer, [1])));
-        Assert.IsType<DocSerializer>(Sys.Serialization.FindSerializerFor(new SubtreeSnapshot("persistent", "d", 1, 0, [], null, [])));
+        Assert.IsType<DocSerializer>(Sys.Serialization.FindSerializerFor(new SubtreeSnapshot("persistent", "d", 1, 1, 0, [], [], [])));
         Assert.IsType<DocSerializer>(Sys.Serialization.FindSerializerForType(typeof(IDocMessage)));
         Assert.Equal(DocSerializer.Id, Sys.Serialization.FindSerializerFor(Sample).Identifier);
         Assert.True(Sys.Settings.SerializeAllMessages);

@@ -302,6 +302,38 @@ public sealed class RevertSpec
     }
 
     [Fact]
+    public void Revert_should_report_a_conflict_when_the_subtree_root_was_created_again_even_if_deleted_since()
+    {
+        // Given A deleted the subtree root, C created a new one, and B deleted that one too
+        var state = Base();
+        Do(state, A, Delete(Mount));
+        Do(state, C, InsertMount());
+        Do(state, B, Delete(Mount));
+
+        // When A is reverted without cascade
+        // Then C is in the way: without A's deletion C could not have created its root
+        Assert.Equal(C, RevertConflict(state, cascade: false, A).ChangedBy);
+    }
+
+    [Fact]
+    public void Revert_should_stay_possible_for_every_writer_after_the_subtree_root_was_deleted_and_created_again()
+    {
+        // Given A deleted the subtree root, C created a new one, B deleted that one too, and A was reverted
+        var state = Base();
+        Do(state, A, Delete(Mount));
+        Do(state, C, InsertMount());
+        Do(state, B, Delete(Mount));
+        var error = state.Revert([A], cascade: false, dryRun: false, out _);
+
+        // When B is reverted with cascade (after A's revert succeeded or not)
+        var errorB = state.Revert([B], cascade: true, dryRun: false, out var reverted);
+
+        // Then it succeeds: a revert with cascade always can
+        Assert.True(errorB is null, $"after reverting A gave {error?.ToString() ?? "success"}, reverting B with cascade gave {errorB}");
+        Assert.Contains(B, reverted);
+    }
+
+    [Fact]
     public void Revert_with_cascade_should_undo_interleaved_writes_to_the_same_property()
     {
         // Given U set p=0, then A p=1, B p=2, A p=3
@@ -356,6 +388,27 @@ public sealed class RevertSpec
         Assert.Equal([A, B], Revert(state, null, cascade: true, A));
     }
 
+    [Fact]
+    public void Revert_dry_run_should_leave_the_record_of_who_deleted_children_as_it_was()
+    {
+        // Given U's node p whose children A, then B deleted, so reverting U names A first
+        var state = WithMount(out var mount);
+        Do(state, User, Insert(mount, N("p").WithChildren(N("c1"), N("c2"))));
+        Do(state, A, Delete(Mount + "/p/c1"));
+        Do(state, B, Delete(Mount + "/p/c2"));
+        var before = Dump(state);
+        var conflict = RevertConflict(state, cascade: false, User);
+        Assert.Equal(A, conflict.ChangedBy);
+
+        // When A is reverted as a dry run, and a revert that conflicts is tried
+        Assert.Null(state.Revert([A], cascade: false, dryRun: true, out _));
+        RevertConflict(state, cascade: false, B, User);
+
+        // Then the state is exactly as before, and the same conflict is reported
+        Assert.Equal(before, Dump(state));
+        Assert.Equal(conflict, RevertConflict(state, cascade: false, User));
+    }
+
     // ---- Persistence -------------------------------------------------------------------------
 
     [Fact]
@@ -383,6 +436,24 @@ public sealed class RevertSpec
         // And both revert the rest alike
         Revert(state, null, cascade: true, A);
         Revert(replayed, null, cascade: true, A);
+        Assert.Equal(Dump(state), Dump(replayed));
+    }
+
+    [Fact]
+    public void Revert_should_replay_from_the_journal_with_the_same_versions_after_a_batch_that_changed_and_deleted_a_node()
+    {
+        // Given C set a property, then in one batch removed it and deleted the node (the whole subtree)
+        var journal = new List<IDocEvent>();
+        var state = WithMount(out var mount, journal);
+        Do(state, journal, C, Set(mount, ("p", DocValue.Null.Instance)));
+        Do(state, journal, C, Remove(mount, "r", "p"), Delete(mount));
+
+        // When C is reverted, and the journal replayed
+        Revert(state, journal, cascade: true, C);
+        var replayed = Replay(journal);
+
+        // Then both have the same tree with the same versions, and the same undo state
+        Assert.Equal(Exact(state), Exact(replayed));
         Assert.Equal(Dump(state), Dump(replayed));
     }
 
@@ -438,6 +509,56 @@ public sealed class RevertSpec
 
         // Then the tree is the one where A never ran: y, a, x, b
         Assert.Equal(["y", "a", "x", "b"], Names(state, Mount + "/"));
+    }
+
+    [Fact]
+    public void Revert_should_restore_deleted_siblings_in_place_whatever_order_their_writers_are_reverted_in()
+    {
+        // Given children b, c, a; C deleted c, then B deleted a
+        var state = WithMount(out var mount);
+        Do(state, User, Insert(mount, N("b"), N("c"), N("a")));
+        var before = WithIds(state);
+        Do(state, C, Delete(Mount + "/c"));
+        Do(state, B, Delete(Mount + "/a"));
+
+        // When C is reverted, then B
+        Revert(state, null, cascade: false, C);
+        Revert(state, null, cascade: false, B);
+
+        // Then the children are back in their order
+        Assert.Equal(before, WithIds(state));
+    }
+
+    [Fact]
+    public void Revert_should_put_a_restored_node_after_a_node_another_writer_inserted_after_the_same_neighbour()
+    {
+        // Given children w, x; B deleted x, then A inserted y after w
+        var state = WithMount(out var mount);
+        Do(state, User, Insert(mount, N("w"), N("x")));
+        Do(state, B, Delete(Mount + "/x"));
+        Do(state, A, InsertAfter(mount, "w", N("y")));
+
+        // When B is reverted
+        Revert(state, null, cascade: false, B);
+
+        // Then the tree is the one where B never ran: y went right after w, before x
+        Assert.Equal(["w", "y", "x"], Names(state, Mount + "/"));
+    }
+
+    [Fact]
+    public void Revert_should_put_a_restored_node_before_a_node_another_writer_inserted_before_the_same_neighbour()
+    {
+        // Given children x, z; B deleted x, then A inserted y before z
+        var state = WithMount(out var mount);
+        Do(state, User, Insert(mount, N("x"), N("z")));
+        Do(state, B, Delete(Mount + "/x"));
+        Do(state, A, InsertBefore(mount, "z", N("y")));
+
+        // When B is reverted
+        Revert(state, null, cascade: false, B);
+
+        // Then the tree is the one where B never ran: y went right before z, after x
+        Assert.Equal(["x", "y", "z"], Names(state, Mount + "/"));
     }
 
     [Fact]

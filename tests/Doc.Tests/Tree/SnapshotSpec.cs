@@ -168,6 +168,27 @@ public sealed class SnapshotSpec
     }
 
     [Fact]
+    public void Snapshot_should_keep_the_version_of_persistent()
+    {
+        // Given a subtree whose root was deleted and created again, so /persistent changed twice
+        var state = Worked();
+        Do(state, A, Delete(Mount));
+        Do(state, A, InsertMount());
+        var persistent = Assert.Single(Find(state, "", FixedRootId));
+
+        // When it is restored from its snapshot
+        var restored = Restored(state);
+
+        // Then /persistent, as the subtree sees it, has the same version
+        Assert.Equal(persistent, Assert.Single(Find(restored, "", FixedRootId)));
+
+        // And the next change to it is recorded alike
+        Do(state, B, Delete(Mount));
+        Do(restored, B, Delete(Mount));
+        Assert.Equal(Dump(state), Dump(restored));
+    }
+
+    [Fact]
     public void Snapshot_of_a_restored_state_should_equal_the_original_snapshot()
     {
         var state = Worked();

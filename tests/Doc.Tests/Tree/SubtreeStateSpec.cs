@@ -717,6 +717,25 @@ public sealed class SubtreeStateSpec
     }
 
     [Fact]
+    public void Mutate_should_leave_the_record_of_who_deleted_children_as_it_was_when_refused()
+    {
+        // Given U's node p whose children A, then B deleted, so reverting U names A first
+        var state = WithMount(out var mount);
+        var p = Do(state, User, Insert(mount, N("p").WithChildren(N("c1"), N("c2"), N("c3"))))[0];
+        Do(state, A, Delete(Mount + "/p/c1"));
+        Do(state, B, Delete(Mount + "/p/c2"));
+        var conflict = RevertConflict(state, cascade: false, User);
+
+        // When a batch of A deletes another child of p, then fails
+        Refused<DocError.PathNotFound>(state, A, Delete(Mount + "/p/c3"), Delete(Id(999)));
+
+        // Then everything is as before (Refused compares the whole state), so the same conflict is reported
+        Assert.Equal(conflict, RevertConflict(state, cascade: false, User));
+        Assert.Equal(A, conflict.ChangedBy);
+        Assert.Equal(p, Single(state, Mount + "/p").Id);
+    }
+
+    [Fact]
     public void Mutate_should_roll_back_a_failed_batch_of_a_writer_that_had_no_changes()
     {
         var state = Disks();

@@ -159,32 +159,55 @@ internal static class TreeAssert
     // ---- Dumps -------------------------------------------------------------------------------
 
     /// <summary>The tree's content: names, kinds, properties and child order; no ids, no versions.</summary>
-    public static string Content(SubtreeState state) => Format(state, ids: false, versions: false);
+    public static string Content(SubtreeState state) => Format(ShapeOf(state), ids: false);
+
+    /// <summary>The tree's content with ids (no versions): what must match after a revert equals a replay.</summary>
+    public static string WithIds(SubtreeState state) => Format(ShapeOf(state), ids: true);
 
     /// <summary>The tree with ids and versions.</summary>
-    public static string Exact(SubtreeState state) => Format(state, ids: true, versions: true);
-
-    /// <summary>The tree with ids (no versions): what must match after a revert equals a replay.</summary>
-    public static string WithIds(SubtreeState state) => Format(state, ids: true, versions: false);
-
-    private static string Format(SubtreeState state, bool ids, bool versions)
+    public static string Exact(SubtreeState state)
     {
         if (state.Root is not { } root) return "(empty)\n";
-        var copy = state.Copy(root, QueryShape.Subtree);
         var text = new StringBuilder();
         void Write(DocNode node, int depth)
         {
-            text.Append(' ', depth * 2).Append(node.Name);
-            if (ids) text.Append('#').Append(node.Id.Serial.ToString(CultureInfo.InvariantCulture));
-            if (versions) text.Append(" v").Append(node.Version.ToString(CultureInfo.InvariantCulture));
-            text.Append(" @").Append(node.Kind);
+            text.Append(' ', depth * 2).Append(CultureInfo.InvariantCulture, $"{node.Name}#{node.Id.Serial} v{node.Version} @{node.Kind}");
             if (node.Properties.Count > 0) text.Append(' ').Append(Format(node.Properties));
             text.Append('\n');
             Assert.Equal(node.ChildCount, node.Children.Length);
             foreach (var child in node.Children) Write(child, depth + 1);
         }
-        Write(copy, 0);
+        Write(state.Copy(root, QueryShape.Subtree), 0);
         return text.ToString();
+    }
+
+    /// <summary>The subtree's content as a plain shape (null when empty), read through the public copy.</summary>
+    public static TreeShape? ShapeOf(SubtreeState state)
+    {
+        static TreeShape Of(DocNode node) => new(node.Id.Serial, node.Name, node.Kind, node.Properties, [.. node.Children.Select(Of)]);
+        return state.Root is { } root ? Of(state.Copy(root, QueryShape.Subtree)) : null;
+    }
+
+    /// <summary>
+    /// A shape as text, one node a line. <paramref name="sortChildren"/> compares trees regardless
+    /// of sibling order (children sorted by their own text).
+    /// </summary>
+    public static string Format(TreeShape? shape, bool ids, bool sortChildren = false)
+    {
+        if (shape is null) return "(empty)\n";
+        string Write(TreeShape node, int depth)
+        {
+            var line = new StringBuilder().Append(' ', depth * 2).Append(node.Name);
+            if (ids) line.Append('#').Append(node.Serial.ToString(CultureInfo.InvariantCulture));
+            line.Append(" @").Append(node.Kind);
+            if (node.Properties.Count > 0) line.Append(' ').Append(Format(node.Properties));
+            line.Append('\n');
+            var children = node.Children.Select(c => Write(c, depth + 1));
+            if (sortChildren) children = children.Order(StringComparer.Ordinal);
+            foreach (var child in children) line.Append(child);
+            return line.ToString();
+        }
+        return Write(shape, 0);
     }
 
     /// <summary>Everything a snapshot holds, with writers by name (their indexes depend on dictionary order).</summary>
@@ -198,23 +221,22 @@ internal static class TreeAssert
         void Node(SnapshotNode node, int depth)
         {
             text.Append(' ', depth * 2)
-                .Append(CultureInfo.InvariantCulture, $"{node.Name}#{node.Serial} v{node.Version} @{node.Kind} {Format(node.Properties)}")
+                .Append(CultureInfo.InvariantCulture, $"{node.Name}#{node.Serial}{(node.Hidden ? " hidden" : "")} v{node.Version} @{node.Kind} {Format(node.Properties)}")
                 .Append(CultureInfo.InvariantCulture, $" ins={S(node.Inserted)} del=[{string.Join(',', node.ChildDeleters.IsDefault ? [] : node.ChildDeleters.Select(W))}]");
             foreach (var p in node.PropertyStamps.OrderBy(p => p.Key, StringComparer.Ordinal)) text.Append(CultureInfo.InvariantCulture, $" {p.Key}={S(p.Stamp)}");
             text.Append('\n');
             foreach (var child in node.Children.IsDefault ? [] : node.Children) Node(child, depth + 1);
         }
-        text.Append(CultureInfo.InvariantCulture, $"{snapshot.RootName}/{snapshot.MountName} next={snapshot.NextSerial} seq={snapshot.Sequence}\n");
-        if (snapshot.Root is { } root) Node(root, 1);
-        else text.Append("  (empty)\n");
+        text.Append(CultureInfo.InvariantCulture, $"{snapshot.RootName}/{snapshot.MountName} v{snapshot.FixedRootVersion} next={snapshot.NextSerial} seq={snapshot.Sequence}\n");
+        if (snapshot.Roots.IsDefaultOrEmpty) text.Append("  (empty)\n");
+        else foreach (var root in snapshot.Roots) Node(root, 1);
         foreach (var u in snapshot.Undo.IsDefault ? [] : snapshot.Undo)
         {
             text.Append(CultureInfo.InvariantCulture,
-                $"undo {W(u.Writer)} {u.Type} seq={u.Seq} prior=v{u.PriorVersion} at={u.ParentSerial} [{string.Join(',', u.Serials.IsDefault ? [] : u.Serials)}] index={u.Index} between={u.Left},{u.Right}");
+                $"undo {W(u.Writer)} {u.Type} seq={u.Seq} prior=v{u.PriorVersion} at={u.ParentSerial} [{string.Join(',', u.Serials.IsDefault ? [] : u.Serials)}]");
             foreach (var c in u.Changes.IsDefault ? [] : u.Changes)
                 text.Append(CultureInfo.InvariantCulture, $" {c.Key}:{(c.Old is null ? "absent" : Format(c.Old))}/{S(c.PreviousStamp)}");
             text.Append('\n');
-            if (u.Node is { } node) Node(node, 1);
         }
         return text.ToString();
     }
@@ -235,3 +257,6 @@ internal static class TreeAssert
     public static string Format(PropertyMap properties) =>
         "{" + string.Join(",", properties.Select(p => JsonSerializer.Serialize(p.Key) + ":" + Format(p.Value))) + "}";
 }
+
+/// <summary>A node's content with its serial, independent of where it came from (the subtree or the reference model).</summary>
+internal sealed record TreeShape(long Serial, string Name, string Kind, PropertyMap Properties, ImmutableArray<TreeShape> Children);
