@@ -15,6 +15,12 @@ internal sealed partial class DocActor
             Sender.Tell(self == NodeId.Root ? QueryResult.Empty : QueryResult.Of([SpineCopy(self.Subtree, AllSubtrees(self.Subtree))]));
             return;
         }
+        if (query.From is null && NamedSubtree(query.Path) is { } named)
+        {
+            if (IsRegistered(named.Root, named.Name)) Subtree(named.Root, named.Name).Forward(query);
+            else Sender.Tell(QueryResult.Empty);
+            return;
+        }
         DocPath? path = null;
         if (query.Path.Length > 0 && !DocPathParser.TryParse(query.Path, out path, out var syntax))
         {

@@ -99,6 +99,7 @@ internal sealed partial class DocActor : ReceivePersistentActor
                 var root = id.Subtree[..slash];
                 return IsRoot(root) ? new Place.InSubtree(root, id.Subtree[(slash + 1)..]) : new Place.Invalid(new DocError.PathNotFound(id.ToString()));
             case NodeTarget.ByPath { Path: var text }:
+                if (NamedSubtree(text) is { } named) return named;
                 if (!DocPathParser.TryParse(text, out var path, out var syntax))
                     return new Place.Invalid(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
                 return Locate(path);
@@ -118,6 +119,31 @@ internal sealed partial class DocActor : ReceivePersistentActor
         if (steps.Length == 1) return path.Property is null ? new Place.FixedRoot(first.Name!) : new Place.Unknown(path);
         var second = steps[1];
         return second.Axis == PathAxis.Child && second.Name is { } name ? new Place.InSubtree(first.Name!, name) : new Place.Unknown(path);
+    }
+
+    /// <summary>
+    /// The subtree a path like <c>/persistent/name/...</c> names, read from its first two steps
+    /// without parsing the rest: the subtree parses it (and reports any fault) anyway.
+    /// </summary>
+    private static Place.InSubtree? NamedSubtree(string text)
+    {
+        var root = text.StartsWith("/persistent/", StringComparison.Ordinal) ? DocNames.Persistent
+            : text.StartsWith("/volatile/", StringComparison.Ordinal) ? DocNames.Volatile
+            : null;
+        if (root is null) return null;
+        var start = root.Length + 2;
+        var end = text.AsSpan(start).IndexOfAny("/[.");
+        var encoded = end < 0 ? text[start..] : text.Substring(start, end);
+        if (encoded.Length == 0) return null;
+        if (!encoded.Contains('%')) return new Place.InSubtree(root, encoded);
+        try
+        {
+            return new Place.InSubtree(root, DocPathParser.DecodeName(encoded));
+        }
+        catch (DocPathException)
+        {
+            return null; // let the full parse report where the fault is
+        }
     }
 
     private static bool IsRoot(string name) => name is DocNames.Persistent or DocNames.Volatile;

@@ -18,22 +18,8 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
 
     private PropertyMap(KeyValuePair<string, DocValue>[] sortedEntries) => _entries = sortedEntries;
 
-    public static PropertyMap From(IEnumerable<KeyValuePair<string, DocValue>> entries)
-    {
-        var array = entries.ToArray();
-        if (array.Length == 0) return Empty;
-        // Stable sort keeps the given order among equal keys, so the last one given wins.
-        var sorted = array.Select((e, i) => (Entry: e, Index: i))
-            .OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Index)
-            .Select(x => x.Entry).ToList();
-        var unique = new List<KeyValuePair<string, DocValue>>(sorted.Count);
-        foreach (var entry in sorted)
-        {
-            if (unique.Count > 0 && unique[^1].Key == entry.Key) unique[^1] = entry;
-            else unique.Add(entry);
-        }
-        return new PropertyMap([.. unique]);
-    }
+    /// <summary>A map of the entries; when a key repeats, the last one given wins.</summary>
+    public static PropertyMap From(IEnumerable<KeyValuePair<string, DocValue>> entries) => Empty.SetItems(entries);
 
     /// <summary>For entries already sorted by ordinal key without duplicates (as the serializer reads them); checked.</summary>
     internal static PropertyMap FromSorted(KeyValuePair<string, DocValue>[] entries)
@@ -81,7 +67,7 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
             if (found >= 0) result[found] = entry;
             else result.Insert(low, entry);
         }
-        return new PropertyMap([.. result]);
+        return result.Count == 0 ? Empty : new PropertyMap([.. result]);
     }
 
     /// <summary>A copy without the given keys; keys that are absent are ignored.</summary>

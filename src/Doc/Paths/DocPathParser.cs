@@ -24,25 +24,13 @@ public static class DocPathParser
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    // The same paths are asked for again and again (every request is routed, then evaluated), and
-    // a parsed path is immutable, so valid ones are shared. Bounded: cleared when it fills up.
-    private const int CacheLimit = 8192;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DocPath> Cache = new(StringComparer.Ordinal);
-
     public static bool TryParse(string text, [MaybeNullWhen(false)] out DocPath path, [MaybeNullWhen(true)] out PathSyntaxError error)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (Cache.TryGetValue(text, out path))
-        {
-            error = null!;
-            return true;
-        }
         var parser = new Parser(text);
         if (parser.Run(out var segments, out var property))
         {
             path = new DocPath(text, segments, property);
-            if (Cache.Count >= CacheLimit) Cache.Clear();
-            Cache.TryAdd(text, path);
             error = null!;
             return true;
         }
