@@ -14,13 +14,20 @@ namespace Caiman.Doc.Actors;
 /// asynchronously; every reply, queries included, is deferred until the writes before it are
 /// durable, so nothing acknowledged or read can be lost by a crash.
 /// </summary>
-internal sealed class PersistentSubtreeActor : ReceivePersistentActor
+internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTimers
 {
+    /// <summary>Sent to self when writes have paused; local only.</summary>
+    private sealed record SnapshotWhenQuiet : INoSerializationVerificationNeeded
+    {
+        public static readonly SnapshotWhenQuiet Instance = new();
+    }
+
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DocSettings _settings;
     private SubtreeState _state;
     private int _pending;
     private long _sinceSnapshot;
+    private long _lastWrite;
 
     public PersistentSubtreeActor(string runId, string root, string mount, DocSettings settings)
     {
@@ -35,6 +42,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor
         Command<RevertWriters>(Handle);
         Command<Find>(query => Reply(_state.Find(query)));
         Command<EvaluateStage>(stage => Reply(_state.EvaluateStage(stage)));
+        Command<SnapshotWhenQuiet>(_ => OnQuietCheck());
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "snapshot of {0} failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -42,6 +50,8 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor
     }
 
     public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     public static Props Props(string runId, string root, string mount, DocSettings settings) =>
         Akka.Actor.Props.Create(() => new PersistentSubtreeActor(runId, root, mount, settings));
@@ -78,14 +88,37 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor
             _pending--;
             _sinceSnapshot++;
             if (--remaining == 0) sender.Tell(reply);
-            // Only when nothing is in flight does the state equal the journal, so only then may it be snapshotted.
-            // A snapshot costs the whole subtree: spacing them by its size keeps that cost per change bounded.
-            if (_pending == 0 && _sinceSnapshot >= Math.Max(_settings.SnapshotEvery, _state.NodeCount / 2))
-            {
-                SaveSnapshot(_state.ToSnapshot());
-                _sinceSnapshot = 0;
-            }
+            _lastWrite = Environment.TickCount64;
+            if (!SnapshotDue) return;
+            // Writing a snapshot competes with the journal for the database, so wait for a pause
+            // in writes; a long burst without one still gets a snapshot.
+            if (_sinceSnapshot >= 10L * SnapshotInterval) SnapshotIfDue(force: true);
+            else if (!Timers.IsTimerActive(SnapshotWhenQuiet.Instance)) ArmSnapshotTimer();
         });
+    }
+
+    private void ArmSnapshotTimer() =>
+        Timers.StartSingleTimer(SnapshotWhenQuiet.Instance, SnapshotWhenQuiet.Instance, _settings.SnapshotQuietPeriod);
+
+    private void OnQuietCheck()
+    {
+        var quietFor = TimeSpan.FromMilliseconds(Environment.TickCount64 - _lastWrite);
+        if (quietFor >= _settings.SnapshotQuietPeriod && _pending == 0) SnapshotIfDue(force: false);
+        else if (SnapshotDue) ArmSnapshotTimer();
+    }
+
+    /// <summary>A snapshot costs the whole subtree: spacing them by its size keeps that cost per change bounded.</summary>
+    private long SnapshotInterval => Math.Max(_settings.SnapshotEvery, _state.NodeCount / 2);
+
+    private bool SnapshotDue => _sinceSnapshot >= SnapshotInterval;
+
+    private void SnapshotIfDue(bool force)
+    {
+        // Only when nothing is in flight does the state equal the journal, so only then may it be snapshotted.
+        if (_pending != 0 || !(force || SnapshotDue)) return;
+        Timers.Cancel(SnapshotWhenQuiet.Instance);
+        SaveSnapshot(_state.ToSnapshot());
+        _sinceSnapshot = 0;
     }
 
     private void Reply(object reply)
