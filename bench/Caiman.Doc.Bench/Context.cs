@@ -49,6 +49,8 @@ internal sealed class BenchContext(bool quick)
     public List<string> Findings { get; } = [];
     /// <summary>Anything that looks like a defect of the DOC rather than of the harness.</summary>
     public List<string> Problems { get; } = [];
+    /// <summary>Facts a bench records for the report's explanations (settings read from the config, per-repetition detail).</summary>
+    public Dictionary<string, string> Facts { get; } = [];
     public TimeSpan Elapsed => _clock.Elapsed;
 
     public Figure Figure(string key, string name, string unit, string? target = null, Func<double, bool>? meets = null, double? ratioTarget = null)
@@ -86,10 +88,22 @@ internal sealed class BenchContext(bool quick)
 
 internal static class Fmt
 {
+    public static string Count(long n, string one, string many) => $"{n.ToString("N0", CultureInfo.InvariantCulture)} {(n == 1 ? one : many)}";
+
     public static string N0(double v) => v.ToString("N0", CultureInfo.InvariantCulture);
     public static string N1(double v) => v.ToString("N1", CultureInfo.InvariantCulture);
     public static string N2(double v) => v.ToString("N2", CultureInfo.InvariantCulture);
     public static string N3(double v) => v.ToString("N3", CultureInfo.InvariantCulture);
+
+    /// <summary>Samples in the order they were taken, and how many steps went down: the trend stated, not inferred.</summary>
+    public static string Trend(IReadOnlyList<double> samples, string unit)
+    {
+        if (samples.Count < 2) return $"{string.Join(" → ", samples.Select(N0))} {unit}";
+        var lower = 0;
+        for (var i = 1; i < samples.Count; i++)
+            if (samples[i] < samples[i - 1]) lower++;
+        return $"{string.Join(" → ", samples.Select(N0))} {unit} (lower than the one before in {lower} of {samples.Count - 1} steps; last/first = {N2(samples[^1] / samples[0])})";
+    }
 
     public static string Value(double v, string unit) => unit switch
     {

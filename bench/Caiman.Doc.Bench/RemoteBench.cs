@@ -56,7 +56,7 @@ internal static class RemoteBench
                 figure.Samples.Add(rate);
                 ctx.Log($"  remote rep {rep}: {Fmt.N0(rate)} ops/s");
             }
-            figure.Detail = $"{trees} passes of {InProcessBench.OpsPerTree:N0} ops per repetition; Tell from a driver actor in this process to the DOC in a child process, at most {window} unanswered; messages and replies serialized by the DOC's JSON serializer";
+            figure.Detail = $"{Fmt.Count(trees, "pass", "passes")} of {InProcessBench.OpsPerTree:N0} ops per repetition; Tell from a driver actor in this process to the DOC in a child process, at most {window} unanswered; messages and replies serialized by the DOC's JSON serializer";
             await InProcessBench.Verify(ctx, doc, "/volatile/r0-0", "remote pipelined");
 
             var awaitedOps = ctx.Quick ? 3_000 : 6_000;
