@@ -16,11 +16,17 @@ internal sealed partial class DocActor
             Sender.Tell(new MutationResult([], null));
             return;
         }
-        var places = command.Mutations.Select(m => Locate(m.Target)).ToList();
-        if (places.OfType<Place.Invalid>().FirstOrDefault() is { } invalid)
+        // Routing runs for every change: a loop, not LINQ (most batches hold one mutation).
+        var places = new List<Place>(command.Mutations.Length);
+        foreach (var mutation in command.Mutations)
         {
-            Sender.Tell(MutationResult.Failed(invalid.Error));
-            return;
+            var place = Locate(mutation.Target);
+            if (place is Place.Invalid invalid)
+            {
+                Sender.Tell(MutationResult.Failed(invalid.Error));
+                return;
+            }
+            places.Add(place);
         }
         if (places.Any(p => p is Place.Unknown))
         {
@@ -32,7 +38,7 @@ internal sealed partial class DocActor
             Sender.Tell(MutationResult.Failed(new DocError.InvalidOperation("/", "the DOC root holds only /persistent and /volatile and cannot be changed")));
             return;
         }
-        var distinct = places.Distinct().ToList();
+        var distinct = places.Count == 1 ? places : places.Distinct().ToList();
         if (distinct.Count > 1)
         {
             Sender.Tell(MutationResult.Failed(new DocError.InvalidOperation(command.Mutations[0].Target.ToString() ?? "",

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
@@ -77,10 +78,11 @@ internal sealed partial class SubtreeState
         TreeNode start = _docRoot;
         if (query.From is { } from && Resolve(from, out start) is { } error) return QueryResult.Failed(error);
         var matches = Evaluate(path.Segments, 0, path.Segments.Length, [start], null);
-        return Result(path, matches.Where(n => !IsFixed(n)), query.Shape);
+        matches.RemoveAll(IsFixed);
+        return Result(path, matches, query.Shape);
     }
 
-    private QueryResult Result(DocPath path, IEnumerable<TreeNode> matches, QueryShape shape)
+    private QueryResult Result(DocPath path, List<TreeNode> matches, QueryShape shape)
     {
         if (path.Property is { } property)
         {
@@ -89,7 +91,9 @@ internal sealed partial class SubtreeState
                 if (node.Properties.TryGetValue(property, out var value)) values.Add(value);
             return QueryResult.Of(values.ToImmutable());
         }
-        return QueryResult.Of([.. matches.Select(n => Copy(n, shape))]);
+        var nodes = new DocNode[matches.Count];
+        for (var i = 0; i < nodes.Length; i++) nodes[i] = Copy(matches[i], shape);
+        return QueryResult.Of(ImmutableCollectionsMarshal.AsImmutableArray(nodes));
     }
 
     /// <summary>One stage of a query that spans subtrees (see <see cref="EvaluateStage"/>).</summary>

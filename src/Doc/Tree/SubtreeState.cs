@@ -35,11 +35,12 @@ internal sealed partial class SubtreeState
         _docRoot.Children = [_fixedRoot];
         _fixedRoot.Children = [];
         MountPath = "/" + rootName + "/" + DocPathParser.EncodeName(mountName);
+        Key = rootName + "/" + mountName;
     }
 
     public string RootName { get; }
     public string MountName { get; }
-    public string Key => RootName + "/" + MountName;
+    public string Key { get; }
     public string MountPath { get; }
 
     /// <summary>The subtree's own root node, null while the subtree is empty (never created or deleted).</summary>
