@@ -7,8 +7,8 @@ using Caiman.Doc.Protocol;
 
 namespace Caiman.Doc.Bench;
 
-/// <summary>Everything that touches the SQLite journal: throughput, bytes per change, recovery.</summary>
-internal static class PersistenceBench
+/// <summary>Everything that touches the SQLite journal: bytes per change, recovery; the throughput is in PersistenceBench.Throughput.cs.</summary>
+internal static partial class PersistenceBench
 {
     private const int Subtrees = 8;
 
@@ -28,134 +28,6 @@ internal static class PersistenceBench
         try { if (Directory.Exists(TempDir)) Directory.Delete(TempDir, recursive: true); }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-    }
-
-    // ---- Persisted mutations per second -----------------------------------------------------------
-
-    public static async Task Persisted(BenchContext ctx)
-    {
-        await Persisted(ctx, 1000, "persisted", "Persisted mutations (SQLite, acknowledged once durable), pipelined", "≥ 50,000 mutations/s", extras: true);
-        await Persisted(ctx, 1_000_000, "persisted-nosnap", "Persisted mutations, pipelined, snapshots off (snapshot-every 1,000,000)", null, extras: false);
-    }
-
-    private static async Task Persisted(BenchContext ctx, int snapshotEvery, string key, string name, string? target, bool extras)
-    {
-        var file = DbFile($"{key}.db");
-        var system = ActorSystem.Create("persisted", AkkaConfigs.Sqlite(file, snapshotEvery));
-        try
-        {
-            var doc = DocClient.Start(system, "bench");
-            var driver = system.ActorOf(PipelineDriver.Props(), "driver");
-            for (var s = 0; s < Subtrees; s++)
-                await doc.InsertAsync("/persistent", new NewNode($"p{s}").WithChildren(
-                    [.. Enumerable.Range(0, 10).Select(a => new NewNode($"a{a}").WithChildren([.. Enumerable.Range(0, 10).Select(b => new NewNode($"b{b}"))]))]));
-
-            const int window = 4000;
-            var total = ctx.Quick ? 8_000 : 20_000;
-            ctx.Log($"{key}: {total:N0} set-property mutations per rep over {Subtrees} /persistent subtrees, window {window}, snapshot-every {snapshotEvery:N0}");
-            var writer = doc.Writer;
-            object MessageAt(int i) => new Mutate(writer, [new Mutation.SetProperties(
-                $"/persistent/p{i % Subtrees}/a{i / Subtrees % 10}/b{i / (Subtrees * 10) % 10}", PropertyMap.Of(("p", DocValue.From(i))))]);
-            var (warm, _) = await PipelineDriver.RunAsync(driver, doc.Actor, total / 4, window, MessageAt, Workload.Check, TimeSpan.FromMinutes(5));
-            InProcessBench.Expect(ctx, warm, $"{key} warm-up");
-
-            var figure = ctx.Figure(key, name, "mutations/s", target, target is null ? null : v => v >= 50_000);
-            var before = Sqlite.MaxOrdering(file);
-            var quiet = system.Settings.Config.GetTimeSpan("caiman.doc.snapshot-quiet-period", null);
-            ctx.Facts["snapshot-quiet-period"] = $"{quiet.TotalMilliseconds:N0} ms";
-            // Snapshots are attributed to a repetition by the events they cover (a subtree's sequence
-            // numbers before and after it), read from SQLite after each repetition, outside the timing.
-            var seen = new Dictionary<(string Pid, long Seq), long>();
-            var bounds = new List<Dictionary<string, long>> { JournalHeads(file) };
-            var latest = LatestSnapshots(file);
-            foreach (var (pid, snap) in latest) seen[(pid, snap.Seq)] = snap.Bytes;
-            for (var rep = 0; rep < ctx.Reps; rep++)
-            {
-                var (result, seconds) = await PipelineDriver.RunAsync(driver, doc.Actor, total, window, MessageAt, Workload.Check, TimeSpan.FromMinutes(5));
-                InProcessBench.Expect(ctx, result, key);
-                figure.Samples.Add(total / seconds);
-                bounds.Add(JournalHeads(file));
-                latest = LatestSnapshots(file);
-                foreach (var (pid, snap) in latest) seen[(pid, snap.Seq)] = snap.Bytes;
-                ctx.Log($"  {key} rep {rep}: {Fmt.N0(total / seconds)} mutations/s");
-            }
-            var perRep = new List<string>();
-            var repsWithSnapshots = new List<int>();
-            for (var rep = 0; rep < ctx.Reps; rep++)
-            {
-                var (from, to) = (bounds[rep], bounds[rep + 1]);
-                var taken = seen.Where(p => from.GetValueOrDefault(p.Key.Pid) < p.Key.Seq && p.Key.Seq <= to.GetValueOrDefault(p.Key.Pid)).ToList();
-                if (taken.Count > 0) repsWithSnapshots.Add(rep);
-                perRep.Add(taken.Count == 0 ? $"rep {rep}: none" : $"rep {rep}: {taken.Count} of {Subtrees} subtrees, at sequence numbers {taken.Min(p => p.Key.Seq):N0}–{taken.Max(p => p.Key.Seq):N0}, {Fmt.N0(taken.Average(p => p.Value))} B each on average");
-            }
-            ctx.Facts[$"{key}-snapshots-per-rep"] = string.Join("; ", perRep);
-            ctx.Facts[$"{key}-snapshot-reps"] = string.Join(",", repsWithSnapshots);
-            seen = seen.Where(p => bounds[0].GetValueOrDefault(p.Key.Pid) < p.Key.Seq).ToDictionary();
-            var rows = Sqlite.Scalar(file, $"SELECT count(*) FROM journal WHERE ordering > {before}");
-            var snapshots = latest.Count;
-            var snapshotBytes = latest.Values.Sum(v => v.Bytes);
-            const int nodes = 1 + 10 + 10 * 10;
-            var interval = Math.Max(snapshotEvery, nodes / 2);
-            ctx.Facts[$"{key}-snapshot-interval"] = $"{interval:N0}";
-            figure.Detail = $"{total:N0} SetProperties per repetition spread over {Subtrees} subtrees ({nodes} nodes each), Tell from a driver actor, at most {window} unanswered; a reply counts only when the DOC acknowledged it, which it does after the event is committed; snapshot-every {snapshotEvery:N0}, so a subtree's snapshot falls due after max({snapshotEvery:N0}, {nodes} / 2) = {interval:N0} events; " +
-                "the properties are set by the writer that inserted the subtrees";
-            ctx.Note($"{key}: {rows:N0} journal rows written for {ctx.Reps * total:N0} measured mutations" + (snapshots == 0 ? "; no snapshot rows after the measured repetitions" :
-                $"; {snapshots} snapshot rows after the measured repetitions (one per subtree), {Fmt.N0(snapshotBytes / (double)snapshots)} B each on average for a {nodes}-node subtree") +
-                $"; snapshots taken, by the repetition whose events they cover: {string.Join("; ", perRep)}");
-            if (snapshots > 0 && extras)
-            {
-                var atEnd = snapshotBytes / (double)snapshots;
-                var finding = $"Snapshot size against node count: the latest snapshot of a {nodes}-node subtree, taken after {Fmt.N0(latest.Values.Average(v => v.Seq))} events on average (SetProperties by the writer that inserted the nodes), is {Fmt.N0(atEnd)} B, {Fmt.N1(atEnd / nodes)} B per node.";
-                if (seen.Count >= 2)
-                {
-                    var first = seen.MinBy(p => p.Key.Seq);
-                    var last = seen.MaxBy(p => p.Key.Seq);
-                    var ratio = last.Value / (double)first.Value;
-                    finding += $" Snapshots taken during the measured repetitions ranged from sequence number {first.Key.Seq:N0} ({Fmt.N0(first.Value)} B) to {last.Key.Seq:N0} ({Fmt.N0(last.Value)} B): " +
-                        (last.Key.Seq == first.Key.Seq ? "all taken after the same number of events, so this run does not show growth with history."
-                        : Math.Abs(ratio - 1) <= 0.05 ? $"with {Fmt.N1(last.Key.Seq / (double)first.Key.Seq)} times as many events behind it, the snapshot was the same size within 5% ({Fmt.N3(ratio)}×), so here it did not grow with the number of changes."
-                        : $"with {Fmt.N1(last.Key.Seq / (double)first.Key.Seq)} times as many events behind it, the snapshot was {Fmt.N2(ratio)} times the size.");
-                }
-                else
-                    finding += $" {(seen.Count == 0 ? "No snapshot was" : "Only one snapshot was")} taken during the measured repetitions, so this run does not show whether snapshot size changes with the number of events behind it.";
-                ctx.Finding(finding);
-            }
-            if (!extras) return;
-
-            // The journal stack alone, same batching and acknowledgement, no DOC.
-            var floorActor = system.ActorOf(PersistFloorActor.Props(Subtrees), "floor");
-            string? FloorCheck(object reply) => reply is string ? null : $"floor replied {reply.GetType().Name}";
-            await PipelineDriver.RunAsync(driver, floorActor, total / 4, window, i => $"e{i}", FloorCheck, TimeSpan.FromMinutes(5));
-            var floor = ctx.Figure("persisted-floor", "Journal floor: trivial persistent actors on the same SQLite journal, no DOC", "mutations/s");
-            for (var rep = 0; rep < ctx.Reps; rep++)
-            {
-                var (result, seconds) = await PipelineDriver.RunAsync(driver, floorActor, total, window, i => $"e{i}", FloorCheck, TimeSpan.FromMinutes(5));
-                if (result.Errors > 0) throw new InvalidOperationException(result.FirstError);
-                floor.Samples.Add(total / seconds);
-            }
-            floor.Detail = $"{total:N0} short strings per repetition through a parent forwarding round-robin to {Subtrees} persistent actors that PersistAsync each and reply when it is written; the same driver and window";
-            ctx.Log($"  journal floor: {Fmt.N0(floor.Median)} mutations/s");
-
-            // One at a time: the latency of a single durable write.
-            var awaited = ctx.Figure("persisted-awaited", "Persisted mutations, one awaited at a time", "mutations/s");
-            var count = ctx.Quick ? 300 : 1000;
-            for (var rep = 0; rep < ctx.Reps; rep++)
-            {
-                var clock = Stopwatch.StartNew();
-                for (var i = 0; i < count; i++)
-                {
-                    var reply = await doc.Actor.Ask(MessageAt(i), doc.Timeout);
-                    if (Workload.Check(reply) is { } error) throw new InvalidOperationException($"persisted awaited: {error}");
-                }
-                awaited.Samples.Add(count / clock.Elapsed.TotalSeconds);
-            }
-            awaited.Detail = $"{count:N0} SetProperties per repetition, each awaited (one commit each)";
-            ctx.Log($"  persisted awaited: {Fmt.N0(awaited.Median)} mutations/s");
-        }
-        finally
-        {
-            await system.Terminate();
-        }
     }
 
     /// <summary>Each subtree's latest journal sequence number.</summary>

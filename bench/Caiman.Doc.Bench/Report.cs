@@ -38,7 +38,7 @@ internal static class Report
         md.AppendLine();
         if (ctx.Find("remote-pipelined") is { } remote && remote.Samples.Count > 0 && !double.IsNaN(inproc))
         {
-            md.AppendLine($"Over Akka.Remote the DOC is {Fmt.N1(inproc / remote.Median)} times slower than in process (pipelined both) and {Fmt.N1(plain / remote.Median)} times slower than the plain tree, in this run.");
+            md.AppendLine(RemoteHeadline(ctx, inproc / remote.Median, plain / remote.Median));
             md.AppendLine();
         }
         var misses = ctx.Figures.Where(f => f.Met(plain) == false).ToList();
@@ -47,6 +47,14 @@ internal static class Report
             md.AppendLine("## Why the misses");
             md.AppendLine();
             foreach (var f in misses) md.AppendLine($"- **{f.Name}** ({Fmt.Value(f.Median, f.Unit)}, target {f.Target}): {Why.Explain(f, ctx)}");
+            md.AppendLine();
+        }
+        // The comparison of snapshots on, off and the journal floor is reported whether or not the target was met.
+        if (ctx.Find("persisted") is { Samples.Count: > 0 } persisted && persisted.Met(plain) != false)
+        {
+            md.AppendLine("## Persisted throughput: snapshots on, snapshots off and the journal floor");
+            md.AppendLine();
+            md.AppendLine($"With snapshots on the DOC reaches {Fmt.Value(persisted.Median, persisted.Unit)} (target {persisted.Target}, met); {Why.PersistedComparison(ctx, missed: false)}");
             md.AppendLine();
         }
         md.AppendLine("## Figures that explain the others");
@@ -79,6 +87,26 @@ internal static class Report
         if (ctx.Problems.Count == 0) md.AppendLine("None: every reply was the expected one, and the trees after the in-process and remote runs matched the plain tree after the same operations.");
         foreach (var p in ctx.Problems) md.AppendLine($"- {p}");
         return md.ToString();
+    }
+
+    /// <summary>The 2010 design thread's measurement (the team's reference material), quoted as it gives it.</summary>
+    private const string Thread2010 = "shared/reference/caiman-discuss-2010-multiprocessing-thread.txt";
+    private const int Tests2010 = 42;
+    private const double InProcess2010 = 0.027, Proxied2010 = 11.611;
+
+    /// <summary>Remote against in-process in this run, next to the 2010 thread's figure for the same architecture in Python.</summary>
+    private static string RemoteHeadline(BenchContext ctx, double pipelinedRatio, double plainRatio)
+    {
+        var awaitedRatio = ctx.Find("inproc-awaited") is { Samples.Count: > 0 } a && ctx.Find("remote-awaited") is { Samples.Count: > 0 } r ? a.Median / r.Median : double.NaN;
+        var thisRun = double.IsNaN(awaitedRatio)
+            ? $"{Fmt.N1(pipelinedRatio)} (pipelined both)"
+            : $"{Fmt.N1(pipelinedRatio)} pipelined and {Fmt.N1(awaitedRatio)} with one awaited call at a time";
+        return $"Over Akka.Remote the DOC is {Fmt.N1(pipelinedRatio)} times slower than in process (pipelined both" +
+            (double.IsNaN(awaitedRatio) ? "" : $"; {Fmt.N1(awaitedRatio)} times with one awaited call per op on both sides") +
+            $") and {Fmt.N1(plainRatio)} times slower than the plain tree, in this run. " +
+            $"For context, the 2010 design thread on moving the DOC behind Python multiprocessing (caiman-discuss; the team's reference material, `{Thread2010}`) measured the DOC's {Tests2010} unit tests at {InProcess2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s in process against {Proxied2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s through multiprocessing proxies, " +
+            $"about {Fmt.N0(Proxied2010 / InProcess2010)} times slower, which the thread put down to every DataObject copied across carrying the whole tree it belonged to; " +
+            $"this run's remote/in-process ratio is {thisRun}, measured on this benchmark's operation mix, not on those tests.";
     }
 
     private static string Row(Figure f, double plain)
@@ -211,7 +239,7 @@ internal static class Why
                        $"Awaiting each call over the network gives {R("remote-awaited")} ops/s, {Fmt.N0(Us("remote-awaited"))} µs per call.";
             }
             case "persisted":
-                return Persisted(ctx);
+                return PersistedComparison(ctx, missed: true);
             case "recovery-snapshots-warm":
             {
                 var snap = M("recovery-snapshots-warm");
@@ -230,45 +258,65 @@ internal static class Why
         }
     }
 
-    private static string Persisted(BenchContext ctx)
+    /// <summary>Snapshots on against off and against the journal floor; <paramref name="missed"/> says whether the figure with snapshots missed its target.</summary>
+    public static string PersistedComparison(BenchContext ctx, bool missed)
     {
         double M(string key) => ctx.Find(key) is { Samples.Count: > 0 } x ? x.Median : double.NaN;
         var snap = ctx.Find("persisted")!;
         var noSnap = ctx.Find("persisted-nosnap");
+        var floorFigure = ctx.Find("persisted-floor");
         var floor = M("persisted-floor");
         var text = new StringBuilder();
-        text.Append(floor < 50_000
-            ? $"the journal stack alone (trivial persistent actors, same SQLite file, same batching and acknowledgement) reaches {Fmt.N0(floor)} mutations/s in this run, below the target before any DOC work. "
-            : $"the journal stack alone (trivial persistent actors, same SQLite file, same batching and acknowledgement) reaches {Fmt.N0(floor)} mutations/s in this run, so the journal by itself does not keep the DOC below the target. ");
-        text.Append($"Per mutation the DOC takes {Fmt.N1(1e6 / snap.Median)} µs of wall-clock time against {Fmt.N1(1e6 / floor)} µs for the floor, {Fmt.N1(1e6 / snap.Median - 1e6 / floor)} µs more: its own work on this path (routing by the path's first two steps, Decide, the event's JSON) and any snapshots it saves. ");
-        // Repetitions in which a snapshot was taken (by the events it covers), and the ones right after
-        // them (a snapshot is written asynchronously, so its cost may fall in the next repetition).
-        var taken = ctx.Facts.GetValueOrDefault("persisted-snapshot-reps", "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        text.Append(!missed
+            ? $"the journal stack alone (trivial persistent actors on their own SQLite file with the same settings, same batching and acknowledgement) reaches {Fmt.N0(floor)} mutations/s in this run. "
+            : floor < 50_000
+            ? $"the journal stack alone (trivial persistent actors on their own SQLite file with the same settings, same batching and acknowledgement) reaches {Fmt.N0(floor)} mutations/s in this run, below the target before any DOC work. "
+            : $"the journal stack alone (trivial persistent actors on their own SQLite file with the same settings, same batching and acknowledgement) reaches {Fmt.N0(floor)} mutations/s in this run, so the journal by itself does not keep the DOC below the target. ");
+        // Repetitions during whose timing a snapshot was saved, and the ones right after them (a snapshot
+        // is written asynchronously, so its cost may spill into the next repetition).
+        static HashSet<int> Reps(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(r => int.Parse(r, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet();
+        var taken = Reps(ctx.Facts.GetValueOrDefault("persisted-snapshot-reps", ""));
+        if (1e6 / snap.Median > 1e6 / floor)
+            text.Append($"Per mutation the DOC takes {Fmt.N1(1e6 / snap.Median)} µs of wall-clock time against {Fmt.N1(1e6 / floor)} µs for the floor, {Fmt.N1(1e6 / snap.Median - 1e6 / floor)} µs more: its own work on this path (routing by the path's first two steps, Decide, the event's JSON)" +
+                (taken.Count > 0 ? " and the snapshots it saved within the timing. " : ". "));
+        else
+            text.Append($"Per mutation the DOC takes {Fmt.N1(1e6 / snap.Median)} µs of wall-clock time against {Fmt.N1(1e6 / floor)} µs for the floor, no more. ");
+        var inPauses = Reps(ctx.Facts.GetValueOrDefault("persisted-snapshot-pause-reps", ""));
         var clean = Enumerable.Range(0, snap.Samples.Count).Where(r => !taken.Contains(r) && !taken.Contains(r - 1)).Select(r => snap.Samples[r]).ToList();
         var quiet = ctx.Facts.GetValueOrDefault("snapshot-quiet-period", "the quiet period");
+        var perRep = ctx.Facts.GetValueOrDefault("persisted-snapshots-per-rep", "not recorded");
         text.Append($"A subtree saves a snapshot once max(snapshot-every, nodes / 2) events have been persisted since its last one ({ctx.Facts.GetValueOrDefault("persisted-snapshot-interval", "?")} for these subtrees), and only when it has had no write for caiman.doc.snapshot-quiet-period ({quiet}) and none is in flight; " +
             "after ten times that many events without such a pause it saves one at the next moment no write is in flight. " +
-            (taken.Count == 0
-                ? "No snapshot was taken during the measured repetitions, so the figure with snapshots on includes no snapshot's cost. "
-                : $"Snapshots taken, by the repetition whose events they cover: {ctx.Facts.GetValueOrDefault("persisted-snapshots-per-rep", "not recorded")}. "));
+            (taken.Count == 0 && inPauses.Count == 0
+                ? "No snapshot was saved during the measured rounds, so the figure with snapshots on includes no snapshot's cost. "
+                : taken.Count == 0
+                    ? $"No snapshot was saved while a repetition was being timed: the subtrees saved theirs in the pauses between repetitions, when their writes had stopped ({ctx.Facts.GetValueOrDefault("persisted-snapshot-pause-summary", perRep)}), so the figure with snapshots on does not include the time to save one; it is the throughput between snapshots. "
+                    : $"Snapshots saved, by repetition: {perRep}. "));
         if (noSnap is { Samples.Count: > 0 })
         {
             var overlap = snap.Samples.Max() >= noSnap.Samples.Min() && noSnap.Samples.Max() >= snap.Samples.Min();
             text.Append($"With snapshots off the same run reaches {Fmt.N0(noSnap.Median)} mutations/s ({Fmt.N2(noSnap.Median / snap.Median)} times the figure with snapshots){(noSnap.Median >= 50_000 ? ", meeting the target" : "")}; ");
             if (overlap)
-                text.Append("the two sets of samples overlap, so this run does not separate the cost of snapshots from the run-to-run spread. ");
+                text.Append("the two sets of samples overlap, so this run does not separate the two configurations from the run-to-run spread. ");
             else if (noSnap.Median <= snap.Median)
-                text.Append("the two sets of samples do not overlap, and snapshots off is the slower one, so snapshots do not explain the miss. ");
+                text.Append(missed ? "the two sets of samples do not overlap, and snapshots off is the slower one, so snapshots do not explain the miss. "
+                    : "the two sets of samples do not overlap, and snapshots off is the slower one. ");
             else if (taken.Count == 0)
-                text.Append("the two sets of samples do not overlap, yet no snapshot was taken in them, so the difference is not the cost of saving snapshots (the two configurations ran one after the other, each in its own ActorSystem on its own file). ");
+                text.Append("the two sets of samples do not overlap, yet no snapshot was saved within the timing of any repetition, so the difference is not the time spent saving snapshots. ");
             else if (clean.Count > 0 && clean.Max() < noSnap.Samples.Min())
-                text.Append($"the two sets of samples do not overlap, but the repetitions with snapshots on in which no snapshot was taken and which did not follow one ({string.Join(", ", clean.Select(Fmt.N0))} mutations/s) were also below every sample with snapshots off, " +
-                            "so saving snapshots does not account for the whole difference (the two configurations ran one after the other, each in its own ActorSystem on its own file). ");
+                text.Append($"the two sets of samples do not overlap, but the repetitions with snapshots on during which no snapshot was saved and which did not follow one ({string.Join(", ", clean.Select(Fmt.N0))} mutations/s) were also below every sample with snapshots off, " +
+                            "so saving snapshots does not account for the whole difference. ");
             else
                 text.Append("the two sets of samples do not overlap, so snapshots cost throughput in this run. ");
+            var rounds = Math.Min(snap.Samples.Count, noSnap.Samples.Count);
+            var ratios = Enumerable.Range(0, rounds).Select(i => noSnap.Samples[i] / snap.Samples[i]).ToList();
+            text.Append($"Round by round (the two measured in the same round), snapshots off / on: {string.Join(", ", ratios.Select(Fmt.N2))}; off was the faster in {ratios.Count(r => r > 1)} of {rounds} rounds. ");
         }
-        text.Append($"Repetitions in order: {Fmt.Trend(snap.Samples, "mutations/s")}");
-        if (noSnap is { Samples.Count: > 0 }) text.Append($"; with snapshots off: {Fmt.Trend(noSnap.Samples, "mutations/s")}");
+        if (ctx.Facts.TryGetValue("persisted-method-short", out var method))
+            text.Append($"The three configurations (snapshots on, snapshots off, journal floor) were interleaved, not run one after the other: {method}. ");
+        text.Append($"Repetitions in order, snapshots on: {Fmt.Trend(snap.Samples, "mutations/s")}");
+        if (noSnap is { Samples.Count: > 0 }) text.Append($"; snapshots off: {Fmt.Trend(noSnap.Samples, "mutations/s")}");
+        if (floorFigure is { Samples.Count: > 0 }) text.Append($"; journal floor: {Fmt.Trend(floorFigure.Samples, "mutations/s")}");
         text.Append(". ");
         var awaited = M("persisted-awaited");
         text.Append($"A single awaited durable write takes {Fmt.N2(1000 / awaited)} ms (one commit each)");
