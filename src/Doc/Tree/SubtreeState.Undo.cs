@@ -6,10 +6,10 @@ namespace Caiman.Doc.Tree;
 
 internal sealed partial class SubtreeState
 {
-    // Entries of one event share a Seq; their order in the writer's log breaks the tie.
     // Entries undone so far by the revert in progress; they stay in the logs until it commits.
     private readonly HashSet<UndoEntry> _undoneInRevert = new(ReferenceEqualityComparer.Instance);
 
+    // Entries of one event share a Seq; their order in the writer's log breaks the tie.
     private static readonly Comparer<(long Seq, int Index)> NewestFirst = Comparer<(long Seq, int Index)>.Create((a, b) => b.CompareTo(a));
 
     /// <summary>
