@@ -13,8 +13,9 @@ internal sealed record PipelineResult(int Replies, int Errors, string? FirstErro
 /// </summary>
 internal sealed class PipelineDriver : UntypedActor
 {
-    /// <summary>Local only (carries delegates).</summary>
-    public sealed record Run(IActorRef Target, int Total, int Window, Func<int, object> MessageAt, Func<object, string?> Check, TaskCompletionSource<PipelineResult> Done);
+    /// <summary>Local only (carries delegates). With <paramref name="Marks"/>, the Stopwatch timestamp of every <paramref name="MarkEvery"/>-th reply is written to it.</summary>
+    public sealed record Run(IActorRef Target, int Total, int Window, Func<int, object> MessageAt, Func<object, string?> Check, TaskCompletionSource<PipelineResult> Done,
+        long[]? Marks = null, int MarkEvery = 0);
 
     private Run? _run;
     private int _sent, _replies, _errors;
@@ -38,6 +39,7 @@ internal sealed class PipelineDriver : UntypedActor
             _firstError ??= error;
         }
         _replies++;
+        if (_run.Marks is { } marks && _replies % _run.MarkEvery == 0) marks[_replies / _run.MarkEvery - 1] = System.Diagnostics.Stopwatch.GetTimestamp();
         if (_sent < _run.Total) Send();
         else if (_replies == _run.Total) _run.Done.TrySetResult(new PipelineResult(_replies, _errors, _firstError));
     }
@@ -54,6 +56,27 @@ internal sealed class PipelineDriver : UntypedActor
         clock.Stop();
         if (finished != done.Task) throw new TimeoutException($"pipelined run of {total} messages did not finish within {timeout}");
         return (await done.Task.ConfigureAwait(false), clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>
+    /// As <see cref="RunAsync"/>, and also the seconds each successive <paramref name="markEvery"/> replies took
+    /// (the first window counted from the start, so it includes filling the pipeline).
+    /// </summary>
+    public static async Task<(PipelineResult Result, double Seconds, double[] WindowSeconds)> RunWindowedAsync(IActorRef driver, IActorRef target, int total, int window, int markEvery,
+        Func<int, object> messageAt, Func<object, string?> check, TimeSpan timeout)
+    {
+        if (markEvery < 1 || total % markEvery != 0) throw new ArgumentException($"{total} replies do not divide into windows of {markEvery}", nameof(markEvery));
+        var marks = new long[total / markEvery];
+        var done = new TaskCompletionSource<PipelineResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        driver.Tell(new Run(target, total, window, messageAt, check, done, marks, markEvery));
+        var finished = await Task.WhenAny(done.Task, Task.Delay(timeout)).ConfigureAwait(false);
+        var end = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (finished != done.Task) throw new TimeoutException($"pipelined run of {total} messages did not finish within {timeout}");
+        var seconds = new double[marks.Length];
+        for (var w = 0; w < marks.Length; w++)
+            seconds[w] = (marks[w] - (w == 0 ? start : marks[w - 1])) / (double)System.Diagnostics.Stopwatch.Frequency;
+        return (await done.Task.ConfigureAwait(false), (end - start) / (double)System.Diagnostics.Stopwatch.Frequency, seconds);
     }
 }
 

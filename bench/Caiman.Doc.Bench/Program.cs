@@ -4,7 +4,7 @@ namespace Caiman.Doc.Bench;
 
 public static class Program
 {
-    private static readonly string[] Selections = ["all", "plain", "inproc", "remote", "persisted", "journal-bytes", "recovery", "memory"];
+    private static readonly string[] Selections = ["all", "plain", "inproc", "remote", "persisted", "sustained", "journal-bytes", "recovery", "memory"];
 
     public static async Task<int> Main(string[] args)
     {
@@ -34,10 +34,11 @@ public static class Program
         try
         {
             // The throughputs are reported against the plain tree, so it runs whenever one of them does.
-            if (Runs("plain") || Runs("inproc") || Runs("remote") || Runs("persisted")) InProcessBench.Plain(ctx);
+            if (Runs("plain") || Runs("inproc") || Runs("remote") || Runs("persisted") || Runs("sustained")) InProcessBench.Plain(ctx);
             if (Runs("inproc")) await InProcessBench.InProcess(ctx);
             if (Runs("remote")) await RemoteBench.Run(ctx);
             if (Runs("persisted")) await PersistenceBench.Persisted(ctx);
+            if (Runs("persisted") || Runs("sustained")) await PersistenceBench.Sustained(ctx);
             if (Runs("journal-bytes")) await PersistenceBench.JournalBytes(ctx);
             if (Runs("recovery")) await PersistenceBench.Recovery(ctx);
             if (Runs("memory")) MemoryBench.Run(ctx);

@@ -50,12 +50,18 @@ internal static class Report
             md.AppendLine();
         }
         // The comparison of snapshots on, off and the journal floor is reported whether or not the target was met.
+        var sustained = ctx.Find("persisted-sustained") is { Samples.Count: > 0 } s ? s : null;
         if (ctx.Find("persisted") is { Samples.Count: > 0 } persisted && persisted.Met(plain) != false)
         {
-            md.AppendLine("## Persisted throughput: snapshots on, snapshots off and the journal floor");
+            md.AppendLine($"## Persisted throughput: snapshots on, snapshots off and the journal floor{(sustained is null ? "" : "; sustained")}");
             md.AppendLine();
             md.AppendLine($"With snapshots on the DOC reaches {Fmt.Value(persisted.Median, persisted.Unit)} (target {persisted.Target}, met); {Why.PersistedComparison(ctx, missed: false)}");
             md.AppendLine();
+            if (sustained is not null && sustained.Met(plain) != false)
+            {
+                md.AppendLine(Why.Sustained(ctx));
+                md.AppendLine();
+            }
         }
         md.AppendLine("## Figures that explain the others");
         md.AppendLine();
@@ -239,7 +245,17 @@ internal static class Why
                        $"Awaiting each call over the network gives {R("remote-awaited")} ops/s, {Fmt.N0(Us("remote-awaited"))} µs per call.";
             }
             case "persisted":
-                return PersistedComparison(ctx, missed: true);
+                return PersistedComparison(ctx, missed: true) + (ctx.Find("persisted-sustained") is { Samples.Count: > 0 } sustained
+                    ? " " + (sustained.Met(plain) == false ? "The sustained figure (no pauses) also missed the target; see its own entry." : Sustained(ctx))
+                    : "");
+            case "persisted-sustained":
+            {
+                var floor = M("persisted-floor");
+                return (double.IsNaN(floor) ? ""
+                        : floor < 50_000 ? $"the journal stack alone (trivial persistent actors, interleaved with the DOC's pausing repetitions) reaches {R("persisted-floor")} mutations/s in this run, below the target before any DOC work. "
+                        : $"the journal stack alone (trivial persistent actors, interleaved with the DOC's pausing repetitions) reaches {R("persisted-floor")} mutations/s in this run. ") +
+                       Sustained(ctx);
+            }
             case "recovery-snapshots-warm":
             {
                 var snap = M("recovery-snapshots-warm");
@@ -256,6 +272,55 @@ internal static class Why
             default:
                 return "no explanation recorded for this figure.";
         }
+    }
+
+    /// <summary>
+    /// The sustained figure: against the interleaved one, the snapshots saved within its runs (read from
+    /// SQLite), and its windows; every number from this run, every comparison as far as they bear it out.
+    /// </summary>
+    public static string Sustained(BenchContext ctx)
+    {
+        var sustained = ctx.Find("persisted-sustained")!;
+        long L(string key) => long.Parse(ctx.Facts[key], System.Globalization.CultureInfo.InvariantCulture);
+        static double D(string text) => double.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+        var total = L("sustained-total");
+        var events = L("sustained-events");
+        var forced = L("sustained-forced");
+        var longest = L("sustained-longest");
+        var count = L("sustained-snapshots");
+        var runs = sustained.Samples.Count;
+        var text = new StringBuilder();
+        text.Append($"Sustained, with no pauses: one pipelined run of {total:N0} mutations per repetition, {events:N0} events per subtree, {Fmt.N1(events / (double)forced)} times the {forced:N0} events after which a subtree that has had no quiet pause saves a snapshot at the next moment none of its writes is in flight. ");
+        var plain = ctx.Find("plain")?.Median ?? double.NaN;
+        var throughput = $"{Fmt.N0(sustained.Median)} mutations/s (the median of {runs} runs, {(sustained.Met(plain) == true ? "meeting" : "below")} the target";
+        if (ctx.Find("persisted") is { Samples.Count: > 0 } interleaved)
+        {
+            var overlap = sustained.Samples.Max() >= interleaved.Samples.Min() && interleaved.Samples.Max() >= sustained.Samples.Min();
+            throughput += $"; {Fmt.N2(sustained.Median / interleaved.Median)} of the interleaved median with snapshots on, {Fmt.N0(interleaved.Median)}; " +
+                (overlap ? "the two sets of samples overlap, so this run does not separate them"
+                : sustained.Median < interleaved.Median ? "the two sets of samples do not overlap, the sustained one is the lower"
+                : "the two sets of samples do not overlap, the sustained one is the higher");
+        }
+        throughput += ")";
+        text.Append(count == 0
+            ? $"No snapshot was saved within any of the {runs} runs (the snapshot table was read every {PersistenceBench.SustainedPollMs} ms while they ran): a subtree went up to {longest:N0} events without one ({Fmt.N1(longest / (double)forced)} times that point) " +
+              $"and saved it only once the run's writes stopped ({ctx.Facts["sustained-after"]} snapshots then, outside the timing), so this figure{(ctx.Facts.TryGetValue("persisted-snapshot-reps", out var timed) && timed.Length == 0 ? ", like the interleaved one," : "")} excludes the cost of saving snapshots{(longest > forced + forced / PersistenceBench.ForcedFactor ? " (see the findings)" : "")}. Sustained throughput is {throughput}. "
+            : $"With snapshots forced mid-burst ({count} saved within the {runs} runs, by run: {ctx.Facts["sustained-per-rep"]}; each after {(L("sustained-since-min") == L("sustained-since-max") ? $"{L("sustained-since-min"):N0}" : $"{L("sustained-since-min"):N0} to {L("sustained-since-max"):N0}")} events since the subtree's previous one; " +
+              $"the longest stretch without one {longest:N0} events), sustained throughput is {throughput}. ");
+        var slow = ctx.Facts["sustained-slowest"].Split('|');
+        var windows = L("sustained-windows");
+        var inSlowest = int.Parse(slow[3], System.Globalization.CultureInfo.InvariantCulture);
+        text.Append($"The slowest window of {PersistenceBench.SustainedWindow:N0} acknowledged mutations was {Fmt.N0(D(slow[0]))} mutations/s (run {slow[1]}, window {int.Parse(slow[2], System.Globalization.CultureInfo.InvariantCulture) + 1} of {windows}; " +
+            (inSlowest == 0 ? "no snapshot was taken in it" : $"{Fmt.Count(inSlowest, "snapshot was", "snapshots were")} taken in it") +
+            $"), against a median window of {Fmt.N0(D(ctx.Facts["sustained-median-window"]))} mutations/s over all {runs} runs");
+        if (ctx.Facts.TryGetValue("sustained-with", out var with) && ctx.Facts.TryGetValue("sustained-without", out var without))
+        {
+            var (w, wn) = (D(with.Split('|')[0]), with.Split('|')[1]);
+            var (o, on) = (D(without.Split('|')[0]), without.Split('|')[1]);
+            text.Append($"; the windows in which a snapshot was taken had a median of {Fmt.N0(w)} mutations/s ({wn} windows), the others {Fmt.N0(o)} ({on} windows)");
+        }
+        text.Append(". Every window of every run is listed in the notes.");
+        return text.ToString();
     }
 
     /// <summary>Snapshots on against off and against the journal floor; <paramref name="missed"/> says whether the figure with snapshots missed its target.</summary>
