@@ -28,6 +28,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
     private int _pending;
     private long _sinceSnapshot;
     private long _lastWrite;
+    private bool _draining;
 
     public PersistentSubtreeActor(string runId, string root, string mount, DocSettings settings)
     {
@@ -38,11 +39,32 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
         Recover<SnapshotOffer>(offer => _state = SubtreeState.FromSnapshot((SubtreeSnapshot)offer.Snapshot));
         Recover<IDocEvent>(evt => { _state.Apply(evt); _sinceSnapshot++; });
 
+        Active();
+    }
+
+    private void Active()
+    {
         Command<Mutate>(Handle);
         Command<RevertWriters>(Handle);
         Command<Find>(query => Reply(_state.Find(query)));
         Command<EvaluateStage>(stage => Reply(_state.EvaluateStage(stage)));
         Command<SnapshotWhenQuiet>(_ => OnQuietCheck());
+        SnapshotReplies();
+    }
+
+    /// <summary>
+    /// A forced snapshot waits for the writes in flight: new requests are stashed until the
+    /// state equals the journal, so a full pipeline cannot put snapshots off for ever.
+    /// </summary>
+    private void Draining()
+    {
+        Command<SnapshotWhenQuiet>(_ => { });
+        SnapshotReplies();
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void SnapshotReplies()
+    {
         Command<SaveSnapshotSuccess>(saved => DeleteSnapshots(new SnapshotSelectionCriteria(saved.Metadata.SequenceNr - 1)));
         Command<SaveSnapshotFailure>(failed => _log.Warning(failed.Cause, "snapshot of {0} failed; recovery replays more events", PersistenceId));
         Command<DeleteSnapshotsSuccess>(_ => { });
@@ -91,9 +113,26 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
             _lastWrite = Environment.TickCount64;
             if (!SnapshotDue) return;
             // Writing a snapshot competes with the journal for the database, so wait for a pause
-            // in writes; a long burst without one still gets a snapshot.
-            if (_sinceSnapshot >= 10L * SnapshotInterval) SnapshotIfDue(force: true);
-            else if (!Timers.IsTimerActive(SnapshotWhenQuiet.Instance)) ArmSnapshotTimer();
+            // in writes; a long burst without one drains its writes in flight and takes one.
+            if (_sinceSnapshot < 10L * SnapshotInterval)
+            {
+                if (!Timers.IsTimerActive(SnapshotWhenQuiet.Instance)) ArmSnapshotTimer();
+            }
+            else if (_pending == 0)
+            {
+                SnapshotIfDue(force: true);
+                if (_draining)
+                {
+                    _draining = false;
+                    Become(Active);
+                    Stash.UnstashAll();
+                }
+            }
+            else if (!_draining)
+            {
+                _draining = true;
+                Become(Draining);
+            }
         });
     }
 

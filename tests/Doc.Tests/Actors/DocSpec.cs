@@ -31,6 +31,7 @@ public abstract class DocSpec(ITestOutputHelper output, Config? persistence = nu
             akka.actor.serializers.journal-envelope = "Caiman.Doc.Tests.Actors.JournalEnvelopeSerializer, Caiman.Doc.Tests"
             akka.actor.serialization-bindings {
               "Akka.Persistence.Journal.AsyncWriteJournal+Desequenced, Akka.Persistence" = journal-envelope
+              "Akka.Persistence.Sql.Journal.Types.WriteFinished, Akka.Persistence.Sql" = journal-envelope
             }
             """).WithFallback(DocConfig.Default());
 

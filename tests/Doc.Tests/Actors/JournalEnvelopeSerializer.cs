@@ -5,10 +5,10 @@ using Akka.Serialization;
 namespace Caiman.Doc.Tests.Actors;
 
 /// <summary>
-/// Akka's journals wrap replies in an internal envelope (AsyncWriteJournal+Desequenced) that is
-/// sent between two of the journal's own local actors and never crosses a process; with
-/// serialize-messages on, Akka would push it through the default Newtonsoft serializer, which
-/// cannot handle our events inside it. Tests bind only that envelope type here. Every message of
+/// Akka's journals send themselves internal messages that never cross a process: the reply
+/// envelope AsyncWriteJournal+Desequenced, and the SQL journal's WriteFinished (it holds a Task).
+/// With serialize-messages on, Akka would push them through the default Newtonsoft serializer,
+/// which fails on them, and drop them. Tests bind only those plugin-internal types here. Every message of
 /// ours is still verified by DocSerializer, and events are serialized for real by the SQLite specs.
 /// </summary>
 public sealed class JournalEnvelopeSerializer(ExtendedActorSystem system) : Serializer(system)
