@@ -96,7 +96,7 @@ internal static class Report
     }
 
     /// <summary>The 2010 design thread's measurement (the team's reference material), quoted as it gives it.</summary>
-    private const string Thread2010 = "shared/reference/caiman-discuss-2010-multiprocessing-thread.txt";
+    private const string Thread2010 = "the caiman-discuss thread of October 2010 on multiprocessing in the install engine";
     private const int Tests2010 = 42;
     private const double InProcess2010 = 0.027, Proxied2010 = 11.611;
 
@@ -110,7 +110,7 @@ internal static class Report
         return $"Over Akka.Remote the DOC is {Fmt.N1(pipelinedRatio)} times slower than in process (pipelined both" +
             (double.IsNaN(awaitedRatio) ? "" : $"; {Fmt.N1(awaitedRatio)} times with one awaited call per op on both sides") +
             $") and {Fmt.N1(plainRatio)} times slower than the plain tree, in this run. " +
-            $"For context, the 2010 design thread on moving the DOC behind Python multiprocessing (caiman-discuss; the team's reference material, `{Thread2010}`) measured the DOC's {Tests2010} unit tests at {InProcess2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s in process against {Proxied2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s through multiprocessing proxies, " +
+            $"For context, the 2010 design thread on moving the DOC behind Python multiprocessing ({Thread2010}, kept in the team's reference material) measured the DOC's {Tests2010} unit tests at {InProcess2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s in process against {Proxied2010.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s through multiprocessing proxies, " +
             $"about {Fmt.N0(Proxied2010 / InProcess2010)} times slower, which the thread put down to every DataObject copied across carrying the whole tree it belonged to; " +
             $"this run's remote/in-process ratio is {thisRun}, measured on this benchmark's operation mix, not on those tests.";
     }
