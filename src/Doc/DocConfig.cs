@@ -12,11 +12,14 @@ public static class DocConfig
     /// <summary>The parsed <c>reference.conf</c>; use it as a fallback under the host's own config.</summary>
     public static Config Default() => Parsed.Value;
 
-    private static Config Load()
+    private static Config Load() => ConfigurationFactory.ParseString(ReadResource(ResourceName));
+
+    /// <summary>The text of a HOCON file embedded in this assembly (reference.conf, the persistence configs).</summary>
+    internal static string ReadResource(string name)
     {
-        using var stream = typeof(DocConfig).Assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new InvalidOperationException($"embedded resource '{ResourceName}' is missing from {typeof(DocConfig).Assembly.GetName().Name}");
+        using var stream = typeof(DocConfig).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded resource '{name}' is missing from {typeof(DocConfig).Assembly.GetName().Name}");
         using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+        return reader.ReadToEnd();
     }
 }

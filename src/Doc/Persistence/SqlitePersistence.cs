@@ -15,7 +15,7 @@ public static class SqlitePersistence
         var full = Path.GetFullPath(databaseFile);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         UseWriteAheadLog(full);
-        var template = ReadResource("Caiman.Doc.persistence.sqlite.conf");
+        var template = DocConfig.ReadResource("Caiman.Doc.persistence.sqlite.conf");
         var quoted = "\"" + full.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
         return ConfigurationFactory.ParseString($"caiman.persistence.sqlite-file = {quoted}\n{template}");
     }
@@ -30,13 +30,5 @@ public static class SqlitePersistence
         var mode = command.ExecuteScalar() as string;
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
             throw new InvalidOperationException($"SQLite file {databaseFile} refused WAL mode (it reports '{mode}')");
-    }
-
-    internal static string ReadResource(string name)
-    {
-        using var stream = typeof(SqlitePersistence).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded resource {name} is missing from Caiman.Doc");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
     }
 }
