@@ -18,6 +18,7 @@ internal sealed partial class DocActor : ReceivePersistentActor
 {
     private readonly string _runId;
     private readonly DocSettings _settings;
+    private readonly HashSet<Writer> _fenced = [];
     private readonly Dictionary<string, List<string>> _mounts = new()
     {
         [DocNames.Persistent] = [],
@@ -37,7 +38,17 @@ internal sealed partial class DocActor : ReceivePersistentActor
             foreach (var name in _mounts[DocNames.Persistent]) Subtree(DocNames.Persistent, name);
         });
 
-        Command<Mutate>(Route);
+        Command<Mutate>(command =>
+        {
+            if (_fenced.Contains(command.Writer)) Sender.Tell(MutationResult.Failed(new DocError.WriterFenced(command.Writer)));
+            else Route(command);
+        });
+        Command<FenceWriters>(command =>
+        {
+            _fenced.UnionWith(command.Writers);
+            Sender.Tell(new WritersFenced(command.Writers));
+        });
+        Command<FindWrites>(FindWrites);
         Command<Find>(Route);
         Command<RevertWriters>(Revert);
         Command<MountChecked>(Mount);
@@ -46,6 +57,17 @@ internal sealed partial class DocActor : ReceivePersistentActor
     public override string PersistenceId { get; }
 
     public static Props Props(string runId, DocSettings settings) => Akka.Actor.Props.Create(() => new DocActor(runId, settings));
+
+    private void FindWrites(FindWrites query)
+    {
+        var subtrees = AllSubtrees();
+        var timeout = _settings.AskTimeout;
+        Task.WhenAll(subtrees.Select(s => s.Actor.Ask<WritesResult>(query, timeout)))
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new WritesResult([.. t.Result.SelectMany(r => r.Nodes)])
+                : (object)new Status.Failure(t.Exception?.GetBaseException() ?? new TaskCanceledException()), TaskScheduler.Default)
+            .PipeTo(Sender);
+    }
 
     private void Register(SubtreeRegistered e)
     {

@@ -47,6 +47,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
         Command<Mutate>(Handle);
         Command<RevertWriters>(Handle);
         Command<Find>(query => Reply(_state.Find(query)));
+        Command<FindWrites>(query => Reply(_state.WrittenBy(query)));
         Command<EvaluateStage>(stage => Reply(_state.EvaluateStage(stage)));
         Command<SnapshotWhenQuiet>(_ => OnQuietCheck());
         SnapshotReplies();
@@ -182,6 +183,7 @@ internal sealed class VolatileSubtreeActor : ReceiveActor
             Sender.Tell(error is null ? new RevertResult(reverted, null) : RevertResult.Failed(error));
         });
         Receive<Find>(query => Sender.Tell(_state.Find(query)));
+        Receive<FindWrites>(query => Sender.Tell(_state.WrittenBy(query)));
         Receive<EvaluateStage>(stage => Sender.Tell(_state.EvaluateStage(stage)));
     }
 

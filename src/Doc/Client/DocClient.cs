@@ -32,6 +32,9 @@ public sealed partial class DocClient
         return new DocClient(actor, writer ?? Writer.User(runId), settings.AskTimeout);
     }
 
+    /// <summary>The props of a run's DOC actor, for a parent (the run) that owns it as a child.</summary>
+    public static Props Props(string runId, Akka.Configuration.Config config) => DocActor.Props(runId, DocSettings.Create(config));
+
     public IActorRef Actor { get; }
     public Writer Writer { get; }
     public TimeSpan Timeout { get; }
@@ -110,11 +113,23 @@ public sealed partial class DocClient
     /// Undoes everything the writer changed, in every subtree. With cascade, writers whose changes
     /// stand on top of it are reverted too; returns every writer reverted.
     /// </summary>
-    public async Task<ImmutableArray<Writer>> RevertAsync(Writer reverted, bool cascade = false, bool dryRun = false)
+    public Task<ImmutableArray<Writer>> RevertAsync(Writer reverted, bool cascade = false, bool dryRun = false) =>
+        RevertAsync([reverted], cascade, dryRun);
+
+    /// <summary>Undoes everything these writers changed, newest first across them.</summary>
+    public async Task<ImmutableArray<Writer>> RevertAsync(ImmutableArray<Writer> reverted, bool cascade = false, bool dryRun = false)
     {
-        var result = await Actor.Ask<RevertResult>(new RevertWriters(Writer, [reverted], cascade, dryRun), Timeout).ConfigureAwait(false);
+        var result = await Actor.Ask<RevertResult>(new RevertWriters(Writer, reverted, cascade, dryRun), Timeout).ConfigureAwait(false);
         return result.Error is null ? result.Reverted : throw new DocException(result.Error);
     }
+
+    /// <summary>Refuses every later write from these writers; see <see cref="FenceWriters"/>.</summary>
+    public async Task FenceAsync(params Writer[] writers) =>
+        await Actor.Ask<WritersFenced>(new FenceWriters([.. writers]), Timeout).ConfigureAwait(false);
+
+    /// <summary>The nodes the writers changed, where those changes still stand.</summary>
+    public async Task<ImmutableArray<WrittenNode>> FindWritesAsync(params Writer[] writers) =>
+        (await Actor.Ask<WritesResult>(new FindWrites([.. writers]), Timeout).ConfigureAwait(false)).Nodes;
 
     // ---- Queries --------------------------------------------------------------------------------
 

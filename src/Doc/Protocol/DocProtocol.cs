@@ -119,6 +119,7 @@ public abstract record Mutation
 [JsonDerivedType(typeof(RevertConflict), "revertConflict")]
 [JsonDerivedType(typeof(InvalidOperation), "invalidOperation")]
 [JsonDerivedType(typeof(InvalidDocument), "invalidDocument")]
+[JsonDerivedType(typeof(WriterFenced), "writerFenced")]
 public abstract record DocError
 {
     private DocError() { }
@@ -182,6 +183,12 @@ public abstract record DocError
         public override string Message => $"invalid DOC JSON at {Location}: {Reason}";
     }
 
+    /// <summary>The writer was fenced (see <see cref="FenceWriters"/>): its attempt is no longer running.</summary>
+    public sealed record WriterFenced(Writer Writer) : DocError
+    {
+        public override string Message => $"writes from {Writer} are refused: that attempt is no longer running";
+    }
+
     public override string ToString() => Message;
 }
 
@@ -197,6 +204,14 @@ public sealed record Mutate(Writer Writer, ImmutableArray<Mutation> Mutations) :
 /// Replies <see cref="RevertResult"/>.
 /// </summary>
 public sealed record RevertWriters(Writer Writer, ImmutableArray<Writer> Reverted, bool Cascade, bool DryRun = false) : IDocCommand;
+
+/// <summary>
+/// Refuses every later write stamped with one of these writers (<see cref="DocError.WriterFenced"/>).
+/// The engine fences an attempt that is cancelled, timed out, abandoned or superseded before it
+/// reverts it, so a late write cannot land after the revert. Kept in memory: after a restart the
+/// old attempts are gone and the engine fences them again on recovery. Replies <see cref="WritersFenced"/>.
+/// </summary>
+public sealed record FenceWriters(ImmutableArray<Writer> Writers) : IDocMessage;
 
 // ---- Queries --------------------------------------------------------------------------------
 
@@ -216,6 +231,13 @@ public enum QueryShape
 /// <see cref="From"/> returns that node itself.
 /// </summary>
 public sealed record Find(string Path, NodeId? From = null, QueryShape Shape = QueryShape.Node) : IDocMessage;
+
+/// <summary>
+/// Every node the writers changed and whose change still stands (reverted changes are gone).
+/// The engine uses it to find races: two checkpoints with no dependency between them writing
+/// the same node. Replies <see cref="WritesResult"/>.
+/// </summary>
+public sealed record FindWrites(ImmutableArray<Writer> Writers) : IDocMessage;
 
 /// <summary>Where a stage of a fanned-out path evaluation starts inside one subtree.</summary>
 public enum StageOrigin
@@ -267,6 +289,14 @@ public sealed record QueryResult(ImmutableArray<DocNode> Nodes, ImmutableArray<D
     public static QueryResult Of(ImmutableArray<DocValue> values) => new(ImmutableArray<DocNode>.Empty, values, null);
     public bool IsSuccess => Error is null;
 }
+
+public sealed record WritersFenced(ImmutableArray<Writer> Writers) : IDocMessage;
+
+/// <summary>A node a writer changed: inserted (with its subtree), deleted, or whose properties it set or removed.</summary>
+public sealed record WrittenNode(Writer Writer, NodeId Node, string Path);
+
+/// <summary>The outcome of <see cref="FindWrites"/>, in no particular order.</summary>
+public sealed record WritesResult(ImmutableArray<WrittenNode> Nodes) : IDocMessage;
 
 /// <summary>The outcome of <see cref="RevertWriters"/>: every writer actually reverted (more than asked when cascading).</summary>
 public sealed record RevertResult(ImmutableArray<Writer> Reverted, DocError? Error) : IDocMessage

@@ -25,6 +25,10 @@ public sealed class DocSerializer : SerializerWithStringManifest
         (typeof(RevertWriters), "doc.RevertWriters"),
         // Queries
         (typeof(Find), "doc.Find"),
+        (typeof(FindWrites), "doc.FindWrites"),
+        (typeof(FenceWriters), "doc.FenceWriters"),
+        (typeof(WritersFenced), "doc.WritersFenced"),
+        (typeof(WritesResult), "doc.WritesResult"),
         (typeof(EvaluateStage), "doc.EvaluateStage"),
         (typeof(StageResult), "doc.StageResult"),
         // Replies

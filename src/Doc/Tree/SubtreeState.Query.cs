@@ -69,6 +69,39 @@ internal sealed partial class SubtreeState
         (step.Name is null || step.Name == node.Name) && (step.Kind is null || step.Kind == node.Kind);
 
     /// <summary>Answers a whole query in this subtree (the DOC actor routes here when the path stays inside it).</summary>
+    /// <summary>The nodes the writers changed, each once per writer, read from their undo logs.</summary>
+    public WritesResult WrittenBy(FindWrites query)
+    {
+        var found = new List<WrittenNode>();
+        foreach (var writer in query.Writers.Distinct())
+        {
+            if (!_undo.TryGetValue(writer, out var log)) continue;
+            var seen = new HashSet<long>();
+            void Add(TreeNode node)
+            {
+                if (node.Serial > 0 && seen.Add(node.Serial)) found.Add(new WrittenNode(writer, IdOf(node), PathOf(node)));
+            }
+            foreach (var entry in log)
+            {
+                switch (entry)
+                {
+                    case UndoEntry.Inserted inserted:
+                        foreach (var serial in inserted.Serials)
+                            if (TryGetNode(serial, out var node))
+                                foreach (var each in node.SelfAndDescendants()) Add(each);
+                        break;
+                    case UndoEntry.Deleted deleted:
+                        Add(deleted.Node);
+                        break;
+                    case UndoEntry.Properties properties when TryGetNode(properties.Serial, out var node):
+                        Add(node);
+                        break;
+                }
+            }
+        }
+        return new WritesResult([.. found]);
+    }
+
     public QueryResult Find(Find query)
     {
         if (query.Path.Length == 0 && query.From is { } self)
