@@ -2,6 +2,7 @@ using Akka.Configuration;
 using Caiman.Doc.Client;
 using Caiman.Doc.Model;
 using Caiman.Doc.Protocol;
+using Caiman.Doc.Testing;
 using Xunit.Abstractions;
 
 namespace Caiman.Doc.Tests.Actors;
@@ -23,17 +24,11 @@ public abstract class DocSpec(ITestOutputHelper output, Config? persistence = nu
             .WithFallback(persistence ?? Config.Empty)
             .WithFallback(Verified);
 
-    /// <summary>Every message serialized on the way (see <see cref="JournalEnvelopeSerializer"/> for the one exception).</summary>
+    /// <summary>Every message serialized on the way (see <see cref="VerifiedMessages"/>).</summary>
     public static readonly Config Verified = ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
-            akka.actor.serialize-messages = on
             caiman.doc.ask-timeout = 10s
-            akka.actor.serializers.journal-envelope = "Caiman.Doc.Tests.Actors.JournalEnvelopeSerializer, Caiman.Doc.Tests"
-            akka.actor.serialization-bindings {
-              "Akka.Persistence.Journal.AsyncWriteJournal+Desequenced, Akka.Persistence" = journal-envelope
-              "Akka.Persistence.Sql.Journal.Types.WriteFinished, Akka.Persistence.Sql" = journal-envelope
-            }
-            """).WithFallback(DocConfig.Default());
+            """).WithFallback(VerifiedMessages.Config);
 
     protected static readonly Writer Alice = new("run-1", "alice", 1);
     protected static readonly Writer Bob = new("run-1", "bob", 1);

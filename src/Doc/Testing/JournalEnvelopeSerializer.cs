@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Serialization;
 
-namespace Caiman.Doc.Tests.Actors;
+namespace Caiman.Doc.Testing;
 
 /// <summary>
 /// Akka's journals send themselves internal messages that never cross a process: the reply
