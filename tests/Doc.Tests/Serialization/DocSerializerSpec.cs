@@ -108,6 +108,11 @@ public sealed class DocSerializerSpec
         new QueryResult([], [DocValue.Null.Instance, new DocValue.Integer(1), new DocValue.Number(1.0), new DocValue.String("🐊")], null),
         QueryResult.Failed(new DocError.PathNotFound("/nowhere")),
         new RevertResult([Alice, Bob], null),
+        new FenceWriters([Alice, Bob]),
+        new WritersFenced([Alice]),
+        new FindWrites([Alice]),
+        new WritesResult([new WrittenNode(Alice, DiskId, "/persistent/disks/sda")]),
+        MutationResult.Failed(new DocError.WriterFenced(Bob)),
         RevertResult.Failed(new DocError.RevertConflict(Alice, Bob, "/persistent/disks")),
         new ChildrenInserted(Alice, 0, 0,
         [
