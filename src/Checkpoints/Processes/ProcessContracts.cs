@@ -34,7 +34,15 @@ public sealed record ProcessResult(int ExitCode, int? Signal, TimeSpan Duration)
 /// group and session (it leads both), and its start time in clock ticks since boot (field 22
 /// of <c>/proc/&lt;pid&gt;/stat</c>), which tells it apart from a later process given the same pid.
 /// </summary>
-public sealed record ProcessLaunch(int Pid, int ProcessGroup, long StartTime, string Command);
+public sealed record ProcessLaunch(int Pid, int ProcessGroup, long StartTime, string Command)
+{
+    /// <summary>
+    /// The boot it was launched in (<c>/proc/sys/kernel/random/boot_id</c>): start times count from
+    /// boot, so after a reboot they say nothing and the launch's processes are known to be gone.
+    /// Null when unknown; such a launch is taken to be of the current boot.
+    /// </summary>
+    public string? BootId { get; init; }
+}
 
 /// <summary>Receives each launch before the process is let run; the engine persists it.</summary>
 public interface IProcessLaunchRecorder
