@@ -1,0 +1,252 @@
+using System.Collections.Immutable;
+using System.Text.Json.Serialization;
+using Akka.Actor;
+using Caiman.Checkpoints;
+using Caiman.Checkpoints.Pipelines;
+using Caiman.Checkpoints.Processes;
+
+namespace Caiman.Actors.Protocol;
+
+/// <summary>Marks every run message so one serializer binding covers them all.</summary>
+public interface IRunMessage;
+
+/// <summary>A request to one run; the engine routes it by <see cref="RunId"/>.</summary>
+public interface IRunCommand : IRunMessage
+{
+    string RunId { get; }
+}
+
+/// <summary>A persisted event of a run (persistence id <c>run-&lt;id&gt;</c>).</summary>
+public interface IRunEvent : IRunMessage;
+
+// ---- States ---------------------------------------------------------------------------------------
+
+/// <summary>Where a run stands.</summary>
+public enum RunPhase
+{
+    /// <summary>No such run has been started.</summary>
+    New,
+    Running,
+    /// <summary>Starting nothing new; becomes <see cref="Paused"/> when the running attempts end.</summary>
+    Pausing,
+    Paused,
+    /// <summary>Cancelling the running attempts; becomes <see cref="Cancelled"/> once they are reverted.</summary>
+    Cancelling,
+    Cancelled,
+    Completed,
+    Failed,
+}
+
+/// <summary>Where a checkpoint stands.</summary>
+public enum CheckpointState
+{
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+/// <summary>Why an attempt was stopped from outside.</summary>
+public enum StopReason
+{
+    Cancel,
+    Timeout,
+}
+
+/// <summary>How an attempt ended, as its actor saw it.</summary>
+public enum AttemptOutcome
+{
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+// ---- Commands ------------------------------------------------------------------------------------
+
+/// <summary>Starts a new run of the pipeline. Replies <see cref="RunReply"/>.</summary>
+public sealed record StartRun(string RunId, PipelineDefinition Pipeline, ImmutableArray<string> PauseBefore, bool DryRun) : IRunCommand;
+
+/// <summary>Starts nothing new; the run pauses when the running attempts end. Replies <see cref="RunReply"/>.</summary>
+public sealed record PauseRun(string RunId) : IRunCommand;
+
+/// <summary>
+/// Goes on with a paused, failed or cancelled run; with <see cref="From"/>, resets that checkpoint
+/// and everything depending on it (reverting their DOC changes) and runs them again, which also
+/// works on a completed run. Replies <see cref="RunReply"/>.
+/// </summary>
+public sealed record ResumeRun(string RunId, string? From, ImmutableArray<string> PauseBefore) : IRunCommand;
+
+/// <summary>Cancels the running attempts, kills their processes, reverts their changes. Replies <see cref="RunReply"/>.</summary>
+public sealed record CancelRun(string RunId) : IRunCommand;
+
+/// <summary>Replies <see cref="RunReply"/> with the run's status.</summary>
+public sealed record GetRunStatus(string RunId) : IRunCommand;
+
+/// <summary>The run's error service, optionally filtered. Replies <see cref="ErrorsResult"/>.</summary>
+public sealed record GetErrors(string RunId, string? Checkpoint = null, CheckpointErrorKind? Kind = null) : IRunCommand;
+
+/// <summary>Replies <see cref="DocAddress"/>: the run's DOC, at its current state.</summary>
+public sealed record GetDoc(string RunId) : IRunCommand;
+
+/// <summary>
+/// Sends the subscriber <see cref="RunProgress"/> on every change and <see cref="RunStatus"/> when
+/// the run stops (completed, failed, paused, cancelled); it is dropped when it terminates.
+/// Replies <see cref="RunReply"/> with the current status.
+/// </summary>
+public sealed record SubscribeProgress(string RunId, IActorRef Subscriber) : IRunCommand;
+
+public sealed record UnsubscribeProgress(string RunId, IActorRef Subscriber) : IRunCommand;
+
+// ---- Replies ---------------------------------------------------------------------------------------
+
+/// <summary>What a checkpoint looks like from outside.</summary>
+public sealed record CheckpointStatus(
+    string Name,
+    CheckpointState State,
+    int Attempts,
+    bool Resumable,
+    double Percent,
+    string? Message,
+    DateTimeOffset? Started,
+    TimeSpan? Duration,
+    string? Description,
+    ImmutableArray<string> After);
+
+/// <summary>A run's status: phase, overall progress, and every checkpoint in file order.</summary>
+public sealed record RunStatus(
+    string RunId,
+    RunPhase Phase,
+    string Pipeline,
+    double Percent,
+    TimeSpan? TimeLeft,
+    bool DryRun,
+    ImmutableArray<string> PauseBefore,
+    ImmutableArray<CheckpointStatus> Checkpoints,
+    DateTimeOffset? Started,
+    DateTimeOffset? Ended) : IRunMessage
+{
+    /// <summary>The run has stopped by itself or on request and waits for a resume (or is done).</summary>
+    [JsonIgnore]
+    public bool IsStopped => Phase is RunPhase.Paused or RunPhase.Cancelled or RunPhase.Completed or RunPhase.Failed;
+}
+
+/// <summary>Why a run refused a request.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "$t")]
+[JsonDerivedType(typeof(UnknownRun), "unknownRun")]
+[JsonDerivedType(typeof(RunExists), "runExists")]
+[JsonDerivedType(typeof(UnknownCheckpoint), "unknownCheckpoint")]
+[JsonDerivedType(typeof(NotResumable), "notResumable")]
+[JsonDerivedType(typeof(InvalidState), "invalidState")]
+public abstract record RunError
+{
+    private RunError() { }
+
+    public abstract string Message { get; }
+
+    public sealed record UnknownRun(string RunId) : RunError
+    {
+        public override string Message => $"no run '{RunId}'";
+    }
+
+    public sealed record RunExists(string RunId, RunPhase Phase) : RunError
+    {
+        public override string Message => $"run '{RunId}' already exists ({Phase.ToString().ToLowerInvariant()}); resume it or pick another id";
+    }
+
+    public sealed record UnknownCheckpoint(string RunId, string Checkpoint, ImmutableArray<string> Known) : RunError
+    {
+        public override string Message => $"run '{RunId}' has no checkpoint '{Checkpoint}' (it has: {string.Join(", ", Known)})";
+    }
+
+    public sealed record NotResumable(string RunId, string Checkpoint, ImmutableArray<string> Waiting) : RunError
+    {
+        public override string Message => $"'{Checkpoint}' is not resumable in run '{RunId}': {string.Join(", ", Waiting)} must complete first";
+    }
+
+    public sealed record InvalidState(string RunId, RunPhase Phase, string Reason) : RunError
+    {
+        public override string Message => $"run '{RunId}' is {Phase.ToString().ToLowerInvariant()}: {Reason}";
+    }
+
+    public override string ToString() => Message;
+}
+
+/// <summary>The answer to a run command: the status after it, or why it was refused.</summary>
+public sealed record RunReply(RunStatus? Status, RunError? Error) : IRunMessage
+{
+    public static RunReply Of(RunStatus status) => new(status, null);
+    public static RunReply Refused(RunError error) => new(null, error);
+}
+
+public sealed record ErrorsResult(string RunId, ImmutableArray<CheckpointError> Errors, RunError? Error) : IRunMessage;
+
+public sealed record DocAddress(string RunId, IActorRef Doc, RunError? Error) : IRunMessage;
+
+/// <summary>
+/// Published to subscribers: overall percent (never lower than before except after a resume),
+/// estimated time left, and the checkpoint whose change caused it.
+/// </summary>
+public sealed record RunProgress(
+    string RunId,
+    RunPhase Phase,
+    double Percent,
+    TimeSpan? TimeLeft,
+    string? Checkpoint,
+    CheckpointState? State,
+    double CheckpointPercent,
+    string? Message) : IRunMessage;
+
+// ---- Between a run and its attempts (local, but serializable so attempts may run elsewhere) ---------
+
+/// <summary>An attempt's own progress report.</summary>
+public sealed record AttemptProgressed(string Checkpoint, int Attempt, double Percent, string? Message) : IRunMessage;
+
+/// <summary>An attempt reported an error to the error service.</summary>
+public sealed record AttemptErrorReported(CheckpointError Error) : IRunMessage;
+
+/// <summary>An attempt wants a process launch recorded before the process runs. Replies <see cref="ProcessLaunchRecorded"/>.</summary>
+public sealed record RecordProcessLaunch(string Checkpoint, int Attempt, ProcessLaunch Launch) : IRunMessage;
+
+public sealed record ProcessLaunchRecorded(int Pid) : IRunMessage;
+
+/// <summary>Tells an attempt to fire its cancellation token.</summary>
+public sealed record CancelAttempt(StopReason Reason) : IRunMessage;
+
+/// <summary>An attempt's execute returned or threw.</summary>
+public sealed record AttemptFinished(string Checkpoint, int Attempt, AttemptOutcome Outcome, CheckpointError? Error) : IRunMessage;
+
+// ---- Events (persisted) -----------------------------------------------------------------------------
+
+public sealed record RunStarted(string RunId, PipelineDefinition Pipeline, ImmutableArray<string> PauseBefore, bool DryRun, DateTimeOffset At) : IRunEvent;
+
+public sealed record AttemptStarted(string Checkpoint, int Attempt, DateTimeOffset At) : IRunEvent;
+
+/// <summary>Recorded before the process is let run, so recovery can kill it if the engine dies.</summary>
+public sealed record ProcessLaunched(string Checkpoint, int Attempt, ProcessLaunch Launch) : IRunEvent;
+
+public sealed record AttemptCompleted(string Checkpoint, int Attempt, DateTimeOffset At) : IRunEvent;
+
+/// <summary>The attempt failed and its changes are reverted; <see cref="RetryAt"/> is set when a retry follows.</summary>
+public sealed record AttemptFailed(string Checkpoint, int Attempt, string Reason, DateTimeOffset At, DateTimeOffset? RetryAt) : IRunEvent;
+
+/// <summary>The attempt was cancelled and its changes are reverted.</summary>
+public sealed record AttemptCancelled(string Checkpoint, int Attempt, DateTimeOffset At) : IRunEvent;
+
+/// <summary>The engine died during the attempt; on recovery its processes were killed and its changes reverted.</summary>
+public sealed record AttemptInterrupted(string Checkpoint, int Attempt, DateTimeOffset At) : IRunEvent;
+
+public sealed record ErrorRecorded(CheckpointError Error) : IRunEvent;
+
+public sealed record PauseRequested(DateTimeOffset At) : IRunEvent;
+
+public sealed record CancelRequested(DateTimeOffset At) : IRunEvent;
+
+/// <summary>
+/// The run goes on; <see cref="Reset"/> lists the checkpoints set back to pending (their changes
+/// reverted), <see cref="PauseBefore"/> replaces the earlier pause points.
+/// </summary>
+public sealed record RunResumed(string? From, ImmutableArray<string> Reset, ImmutableArray<string> PauseBefore, DateTimeOffset At) : IRunEvent;
+
+/// <summary>The run stopped: completed, failed, paused or cancelled.</summary>
+public sealed record RunStopped(RunPhase Phase, DateTimeOffset At) : IRunEvent;

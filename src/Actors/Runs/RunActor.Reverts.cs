@@ -1,0 +1,229 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Caiman.Actors.Protocol;
+using Caiman.Checkpoints;
+using Caiman.Checkpoints.Processes;
+using Caiman.Doc.Client;
+using Caiman.Doc.Model;
+using Caiman.Doc.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace Caiman.Actors.Runs;
+
+internal sealed partial class RunActor
+{
+    /// <summary>Nodes each completed checkpoint changed, for finding races; rebuilt after recovery.</summary>
+    private readonly Dictionary<string, Dictionary<NodeId, string>> _writes = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How a revert went: the writers it had to revert on top of those asked (a cascade after a
+    /// conflict), the conflict that made it cascade, or why it failed.
+    /// </summary>
+    private sealed record RevertOutcome(ImmutableArray<Writer> Extra, DocError.RevertConflict? Conflict, string? Failure);
+
+    /// <summary>Every attempt of a checkpoint that may have changes standing.</summary>
+    private IEnumerable<Writer> WritersOf(CheckpointRecord record) =>
+        Enumerable.Range(1, record.Attempts).Select(a => new Writer(RunId, record.Name, a));
+
+    /// <summary>
+    /// Fences the writers (late writes from their attempts are refused from now on) and reverts
+    /// their changes, newest first. A change by another writer on top of theirs is a conflict:
+    /// it is reverted too (cascade), and reported as a race by the caller.
+    /// </summary>
+    private Task<RevertOutcome> RevertAsync(ImmutableArray<Writer> writers, string runId, ImmutableArray<ProcessLaunch> launches = default)
+    {
+        var doc = _docClient;
+        return Revert();
+
+        async Task<RevertOutcome> Revert()
+        {
+            if (!launches.IsDefaultOrEmpty) await KillAndWaitAsync(launches).ConfigureAwait(false);
+            if (writers.IsEmpty) return new RevertOutcome([], null, null);
+            try
+            {
+                await doc.FenceAsync([.. writers]).ConfigureAwait(false);
+                try
+                {
+                    await doc.RevertAsync(writers).ConfigureAwait(false);
+                    return new RevertOutcome([], null, null);
+                }
+                catch (DocException e) when (e.Error is DocError.RevertConflict conflict)
+                {
+                    var all = await doc.RevertAsync(writers, cascade: true).ConfigureAwait(false);
+                    return new RevertOutcome([.. all.Except(writers).Where(w => w.Run == runId)], conflict, null);
+                }
+            }
+            catch (Exception e)
+            {
+                return new RevertOutcome([], null, e is DocException doc ? doc.Error.Message : $"{e.GetType().Name}: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>
+    /// SIGKILLs what the launches left and waits (a few seconds at most) until it is gone: a
+    /// signalled process is not dead yet, and a retry must not start beside it.
+    /// </summary>
+    private static async Task KillAndWaitAsync(ImmutableArray<ProcessLaunch> launches)
+    {
+        foreach (var launch in launches) ProcessReaper.KillOrphans(launch);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
+        while (launches.Any(ProcessReaper.IsAlive) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10).ConfigureAwait(false);
+            foreach (var launch in launches) ProcessReaper.KillOrphans(launch);
+        }
+    }
+
+    /// <summary>The race a revert conflict reveals, as an error for the error service.</summary>
+    private IEnumerable<IRunEvent> RaceErrors(RevertOutcome outcome)
+    {
+        if (outcome.Conflict is not { } conflict) yield break;
+        var reverted = conflict.Reverted.Checkpoint;
+        var other = conflict.ChangedBy.Checkpoint;
+        if (other.Length == 0)
+        {
+            yield return new ErrorRecorded(new CheckpointError(reverted, conflict.Reverted.Attempt, CheckpointErrorKind.Warning, null,
+                $"{conflict.Path} was edited outside any checkpoint on top of '{reverted}'; the edit was reverted with it",
+                ImmutableSortedDictionary<string, string>.Empty.Add(RaceKeys.Path, conflict.Path), Now));
+            yield break;
+        }
+        yield return RaceError(reverted, conflict.Reverted.Attempt, other, conflict.Path);
+    }
+
+    private ErrorRecorded RaceError(string checkpoint, int attempt, string other, string path)
+    {
+        var kind = _engine.Settings.RaceDetection == RaceDetection.Error ? CheckpointErrorKind.Error : CheckpointErrorKind.Warning;
+        var data = ImmutableSortedDictionary<string, string>.Empty
+            .Add(RaceKeys.Race, kind.ToString().ToLowerInvariant())
+            .Add(RaceKeys.Other, other)
+            .Add(RaceKeys.Path, path);
+        _log.Log(kind == CheckpointErrorKind.Error ? LogLevel.Error : LogLevel.Warning,
+            "race: '{Checkpoint}' and '{Other}' both changed {Path}, and neither depends on the other", checkpoint, other, path);
+        return new ErrorRecorded(new CheckpointError(checkpoint, attempt, kind, null,
+            $"race: '{checkpoint}' and '{other}' both changed {path}, and neither depends on the other", data, Now));
+    }
+
+    /// <summary>Completed checkpoints whose changes a cascade reverted must run again.</summary>
+    private IEnumerable<IRunEvent> Interrupted(RevertOutcome outcome, DateTimeOffset now)
+    {
+        foreach (var writer in outcome.Extra.DistinctBy(w => w.Checkpoint))
+        {
+            if (!_state.Has(writer.Checkpoint)) continue;
+            var record = _state[writer.Checkpoint];
+            if (record.State != CheckpointState.Completed) continue;
+            _writes.Remove(record.Name);
+            _log.LogWarning("'{Checkpoint}' runs again: reverting a race undid its changes", record.Name);
+            yield return new AttemptInterrupted(record.Name, record.Attempts, now);
+        }
+    }
+
+    // ---- Recovery ------------------------------------------------------------------------------
+
+    /// <summary>
+    /// After a crash: attempts that were running are gone. Kill what their processes left (their
+    /// start times guard against pid reuse), revert their changes, and put them back to pending
+    /// before anything else happens; then the run goes on where it was.
+    /// </summary>
+    private void Recovered()
+    {
+        if (_state.Phase == RunPhase.New) return;
+        var interrupted = _state.Checkpoints.Where(c => c.State == CheckpointState.Running).ToList();
+        if (interrupted.Count == 0)
+        {
+            if (_state.Phase is RunPhase.Running or RunPhase.Pausing or RunPhase.Cancelling) Self.Tell(Continue.Instance);
+            RebuildWrites();
+            return;
+        }
+        var launches = interrupted.SelectMany(c => c.Launches).ToImmutableArray();
+        var alive = launches.Count(ProcessReaper.IsAlive);
+        _log.LogWarning("recovered after a crash: {Attempts} interrupted ({Names}); killing what is left of {Alive} of their {Launched} processes; reverting their changes",
+            interrupted.Count, string.Join(", ", interrupted.Select(c => $"{c.Name}#{c.Attempts}")), alive, launches.Length);
+        Become(Reverting);
+        var attempts = interrupted.Select(c => (c.Name, c.Attempts)).ToImmutableArray();
+        RevertAsync([.. interrupted.Select(c => new Writer(RunId, c.Name, c.Attempts))], RunId, launches)
+            .PipeTo(Self, success: r => new InterruptedReverted(attempts, r));
+    }
+
+    private void OnInterruptedReverted(InterruptedReverted reverted)
+    {
+        Become(Active);
+        var now = Now;
+        var events = new List<IRunEvent>(RaceErrors(reverted.Result));
+        foreach (var (name, attempt) in reverted.Attempts)
+            events.Add(_state.Phase == RunPhase.Cancelling ? new AttemptCancelled(name, attempt, now) : new AttemptInterrupted(name, attempt, now));
+        if (reverted.Result.Failure is { } failure)
+            events.Add(new ErrorRecorded(new CheckpointError(reverted.Attempts[0].Name, reverted.Attempts[0].Attempt, CheckpointErrorKind.CleanupError, null,
+                $"reverting interrupted attempts failed: {failure}", ImmutableSortedDictionary<string, string>.Empty, now)));
+        events.AddRange(Interrupted(reverted.Result, now));
+        Commit(events);
+        Stash.UnstashAll();
+        RebuildWrites();
+    }
+
+    private void RebuildWrites()
+    {
+        var writers = _state.Checkpoints.Where(c => c.State == CheckpointState.Completed).Select(c => new Writer(RunId, c.Name, c.Attempts)).ToArray();
+        if (writers.Length == 0) return;
+        _docClient.FindWritesAsync(writers).PipeTo(Self, success: nodes => new WritesRebuilt(nodes), failure: _ => new WritesRebuilt([]));
+    }
+
+    // ---- Races ---------------------------------------------------------------------------------
+
+    private void CheckRaces(string checkpoint, int attempt) =>
+        _docClient.FindWritesAsync(new Writer(RunId, checkpoint, attempt))
+            .PipeTo(Self, success: nodes => new WritesFound(checkpoint, attempt, nodes), failure: _ => new WritesFound(checkpoint, attempt, []));
+
+    private void OnWritesFound(WritesFound found)
+    {
+        if (!_state.Has(found.Checkpoint)) return;
+        var record = _state[found.Checkpoint];
+        if (record.State != CheckpointState.Completed || record.Attempts != found.Attempt) return;
+        var races = RacesOf(found.Checkpoint, found.Attempt, found.Nodes);
+        if (races.Count > 0) Commit(races);
+    }
+
+    /// <summary>Remembers what the checkpoint wrote and reports each unrelated checkpoint that wrote the same node.</summary>
+    private List<IRunEvent> RacesOf(string checkpoint, int attempt, ImmutableArray<WrittenNode> nodes)
+    {
+        var mine = nodes.GroupBy(n => n.Node).ToDictionary(g => g.Key, g => g.First().Path);
+        _writes[checkpoint] = mine;
+        var races = new List<IRunEvent>();
+        foreach (var (other, theirs) in _writes)
+        {
+            if (other == checkpoint || _state.Graph.AreOrdered(checkpoint, other)) continue;
+            foreach (var node in mine.Keys)
+            {
+                if (!theirs.ContainsKey(node)) continue;
+                races.Add(RaceError(checkpoint, attempt, other, mine[node]));
+                break;
+            }
+        }
+        return races;
+    }
+
+    private void OnWritesRebuilt(WritesRebuilt rebuilt)
+    {
+        foreach (var group in rebuilt.Nodes.GroupBy(n => n.Writer.Checkpoint))
+            _writes[group.Key] = group.GroupBy(n => n.Node).ToDictionary(g => g.Key, g => g.First().Path);
+    }
+
+    /// <summary>Sent to self after recovery to go on with a run that was active; local only.</summary>
+    private sealed record Continue : INoSerializationVerificationNeeded
+    {
+        public static readonly Continue Instance = new();
+    }
+
+    /// <summary>Sent to self when a resume's reverts are done; local only.</summary>
+    private sealed record ResumeReverted(RunResumed Resumed, RevertOutcome Result, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+
+    /// <summary>Sent to self when the attempts a crash interrupted are reverted; local only.</summary>
+    private sealed record InterruptedReverted(ImmutableArray<(string Name, int Attempt)> Attempts, RevertOutcome Result) : INoSerializationVerificationNeeded;
+
+    private sealed record WritesFound(string Checkpoint, int Attempt, ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
+
+    /// <summary>Sent to self when a completed attempt's writes are known, before its completion is recorded; local only.</summary>
+    private sealed record CompletionChecked(string Checkpoint, int Attempt, ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
+
+    private sealed record WritesRebuilt(ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
+}

@@ -1,0 +1,116 @@
+using Caiman.Actors.Protocol;
+using Caiman.Checkpoints;
+using Caiman.Checkpoints.Pipelines;
+using Xunit.Abstractions;
+
+namespace Caiman.Actors.Tests.Runs;
+
+/// <summary>Cancel and timeout of a run whose checkpoint is an external process tree that would run for minutes.</summary>
+public sealed class ProcessCancelSpec(ITestOutputHelper output) : EngineSpec(output), IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("caiman-cancel-").FullName;
+
+    /// <summary>A shell that records its pid, starts a background grandchild, and sleeps for ten minutes.</summary>
+    private PipelineDefinition LongTree(TimeSpan? timeout = null) =>
+        new("tree", null, true, null,
+        [
+            new CheckpointDefinition("long", "process",
+                CheckpointArgs.FromJson("""{"command":"echo $$ > leader.pid; sleep 600 & echo $! > child.pid; echo '::caiman doc insert /persistent partial'; wait"}"""), [])
+            {
+                Timeout = timeout,
+            },
+        ]) { BaseDirectory = _directory };
+
+    private async Task<int[]> TreePids()
+    {
+        var files = new[] { "leader.pid", "child.pid" }.Select(f => Path.Combine(_directory, f)).ToArray();
+        await Os.Until(() => files.All(f => File.Exists(f) && File.ReadAllText(f).EndsWith('\n')), Patience, "the process tree to start");
+        return [.. files.Select(f => int.Parse(File.ReadAllText(f).Trim()))];
+    }
+
+    [Fact]
+    public async Task Cancel_should_kill_the_whole_process_tree_and_revert_what_it_wrote()
+    {
+        await Engine.StartAsync("cancel-tree", LongTree());
+        var pids = await TreePids();
+        var doc = await Engine.DocAsync("cancel-tree");
+        await AwaitAssertAsync(async () => Assert.Single(await doc.FindAsync("/persistent/partial")), Patience);
+
+        await Engine.CancelAsync("cancel-tree");
+        var status = await WaitForStop("cancel-tree");
+
+        Assert.Equal(RunPhase.Cancelled, status.Phase);
+        Assert.All(pids, pid => Assert.False(Os.IsAlive(pid), $"process {pid} survived the cancel"));
+        Assert.Empty(await doc.FindAsync("/persistent/partial"));
+    }
+
+    [Fact]
+    public async Task Timeout_should_kill_the_process_tree_and_fail_the_checkpoint()
+    {
+        await Engine.StartAsync("timeout-tree", LongTree(TimeSpan.FromSeconds(1)));
+        var pids = await TreePids();
+
+        var status = await WaitForStop("timeout-tree");
+
+        Assert.Equal(RunPhase.Failed, status.Phase);
+        Assert.All(pids, pid => Assert.False(Os.IsAlive(pid), $"process {pid} survived the timeout"));
+        Assert.Contains(await Engine.ErrorsAsync("timeout-tree", "long"), e => e.ExceptionType == typeof(TimeoutException).FullName);
+    }
+
+    [Fact]
+    public async Task Dry_run_should_reach_checkpoints_and_a_process_should_not_run()
+    {
+        var sawDryRun = false;
+        Scripted.On("check", (context, _) =>
+        {
+            sawDryRun = context.DryRun;
+            return Task.CompletedTask;
+        });
+        var pipeline = new PipelineDefinition("dry", null, true, null,
+        [
+            new CheckpointDefinition("check", "scripted", CheckpointArgs.Empty, []),
+            new CheckpointDefinition("touch", "process", CheckpointArgs.FromJson("""{"command":"touch touched"}"""), ["check"]),
+        ]) { BaseDirectory = _directory };
+
+        var status = await RunToEnd("dry", pipeline, dryRun: true);
+
+        Assert.Equal(RunPhase.Completed, status.Phase);
+        Assert.True(status.DryRun);
+        Assert.True(sawDryRun);
+        Assert.False(File.Exists(Path.Combine(_directory, "touched")));
+    }
+
+    void IDisposable.Dispose()
+    {
+        Shutdown();
+        Directory.Delete(_directory, recursive: true);
+    }
+}
+
+/// <summary>Waits for operating-system state (files, processes) that no event announces.</summary>
+public static class Os
+{
+    public static async Task Until(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Whether a process with this pid exists and is not a zombie.</summary>
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..][0] is not ('Z' or 'X');
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+}

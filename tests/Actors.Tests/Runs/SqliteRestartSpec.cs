@@ -1,0 +1,108 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Caiman.Actors.Protocol;
+using Caiman.Checkpoints;
+using Caiman.Doc.Model;
+using Caiman.Doc.Persistence;
+using Caiman.Doc.Protocol;
+using Xunit.Abstractions;
+
+namespace Caiman.Actors.Tests.Runs;
+
+/// <summary>
+/// Runs on a real SQLite file through a full restart of the actor system: what a run recorded is
+/// read back by a new system, and an attempt that was running when the old one died is reverted
+/// and run again while completed checkpoints are not.
+/// </summary>
+public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("caiman-engine-").FullName;
+    private readonly ScriptedType _scripted = new();
+    private readonly List<ActorSystem> _systems = [];
+
+    private (ActorSystem System, CaimanEngine Engine) Boot()
+    {
+        var system = ActorSystem.Create("restart", EngineSpec.SpecConfig(SqlitePersistence.Config(Path.Combine(_directory, "caiman.db"))));
+        _systems.Add(system);
+        return (system, CaimanEngine.Start(system, CheckpointTypes.BuiltIn().Add(_scripted)));
+    }
+
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
+
+    private static async Task<RunStatus> WaitForStop(CaimanEngine engine, string runId)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        return await engine.WaitAsync(runId, cancellationToken: timeout.Token);
+    }
+
+    private static Caiman.Checkpoints.Pipelines.PipelineDefinition Pipeline(params string[] names) =>
+        new("restart", null, true, null, [.. names.Select((n, i) => new Caiman.Checkpoints.Pipelines.CheckpointDefinition(n, "scripted", CheckpointArgs.Empty, i == 0 ? [] : [names[i - 1]]))])
+        { BaseDirectory = Directory.GetCurrentDirectory() };
+
+    [Fact]
+    public async Task A_run_interrupted_by_a_restart_should_revert_the_running_attempt_and_finish_without_rerunning_completed_ones()
+    {
+        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scripted.On("first", (context, _) => context.Doc.InsertAsync("/persistent", new NewNode("first", "Step", PropertyMap.Empty, [])));
+        _scripted.On("second", async (context, token) =>
+        {
+            await context.Doc.InsertAsync("/persistent", new NewNode("second-" + context.Attempt, "Step", PropertyMap.Empty, []));
+            if (context.Attempt > 1) return;
+            inSecond.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        var (first, engine) = Boot();
+        await engine.StartAsync("crash", Pipeline("first", "second", "third"));
+        await inSecond.Task.WaitAsync(Patience);
+
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        await restarted.StatusAsync("crash"); // recovers the run, which goes on by itself
+        var done = await WaitForStop(restarted, "crash");
+
+        Assert.Equal(RunPhase.Completed, done.Phase);
+        Assert.Equal([1, 2, 1], done.Checkpoints.Select(c => c.Attempts));
+        Assert.Equal(1, _scripted.Runs("first"));
+        var doc = await restarted.DocAsync("crash");
+        Assert.Equal(["first", "second-2"], (await doc.FindAsync("/persistent/[@Step]")).Select(n => n.Name));
+    }
+
+    [Fact]
+    public async Task Paused_run_errors_and_attempts_should_survive_a_restart_and_resume_from_there()
+    {
+        _scripted.On("flaky", (context, _) => context.Attempt == 1 ? throw new IOException("first try fails") : Task.CompletedTask);
+        var pipeline = Pipeline("flaky", "second");
+        var withRetry = pipeline with { Checkpoints = [pipeline.Checkpoints[0] with { Retries = new Caiman.Checkpoints.Pipelines.RetryPolicy(1, TimeSpan.Zero) }, pipeline.Checkpoints[1]] };
+        var (first, engine) = Boot();
+        await engine.StartAsync("paused", withRetry, pauseBefore: ["second"]);
+        var paused = await WaitForStop(engine, "paused");
+
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        var recovered = await restarted.StatusAsync("paused");
+        var errors = await restarted.ErrorsAsync("paused");
+        await restarted.ResumeAsync("paused");
+        var done = await WaitForStop(restarted, "paused");
+
+        Assert.Equal(RunPhase.Paused, paused.Phase);
+        Assert.Equal(paused.Phase, recovered.Phase);
+        Assert.Equal(paused.Checkpoints.Select(c => (c.State, c.Attempts)), recovered.Checkpoints.Select(c => (c.State, c.Attempts)));
+        Assert.Equal(["first try fails"], errors.Select(e => e.Message));
+        Assert.Equal(RunPhase.Completed, done.Phase);
+        Assert.Equal(2, _scripted.Runs("flaky"));
+    }
+
+    public void Dispose()
+    {
+        foreach (var system in _systems) system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment; the temp directory is cleaned by the OS.
+        }
+        output.WriteLine($"data in {_directory}");
+    }
+}
