@@ -1,0 +1,91 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Caiman.Actors;
+using Caiman.Doc.Client;
+using Caiman.Doc.Model;
+using Caiman.Doc.Persistence;
+
+namespace Caiman.Host.Tests;
+
+/// <summary>
+/// SIGKILL of `caiman run` in the middle of a checkpoint whose process would run for ten
+/// minutes: the process is orphaned (re-parented, still running), and `caiman resume` must kill
+/// it before the retry starts, revert what the interrupted attempt wrote, keep what the
+/// completed checkpoints did, and finish the run without running them again.
+/// </summary>
+public sealed class CrashRecoverySpec : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private readonly string _directory = Directory.CreateTempSubdirectory("caiman-crash-").FullName;
+
+    private const string Pipeline = """
+        pipeline {
+          name = crash
+          checkpoints = [
+            { name = seed, type = doc, insert = [ { parent = "/persistent", name = marks, kind = Marks } ] }
+            { name = first, type = process, command = "echo ran >> first.count; echo '::caiman doc set /persistent/marks first=done'" }
+            # Attempt 1 records its pid and sleeps for ten minutes; a retry reports whether that process
+            # still runs (a zombie is dead: some containers' pid 1 never reaps them).
+            { name = hang, type = process, command = "echo \"::caiman doc set /persistent/marks hang=attempt-$CAIMAN_ATTEMPT\"; if [ -e hang.pid ]; then if grep -qv '^[0-9]* ([^)]*) Z' /proc/$(cat hang.pid)/stat 2>/dev/null; then echo alive > orphan.state; else echo dead > orphan.state; fi; exit 0; fi; echo $$ > hang.pid; exec sleep 600" }
+            { name = last, type = process, command = "echo '::caiman doc set /persistent/marks last=done'" }
+          ]
+        }
+        """;
+
+    [Fact]
+    public async Task Resume_after_a_sigkill_should_kill_the_orphan_revert_the_attempt_and_finish_without_rerunning_completed_steps()
+    {
+        File.WriteAllText(Path.Combine(_directory, "crash.conf"), Pipeline);
+        var data = Path.Combine(_directory, "data");
+        var pidFile = Path.Combine(_directory, "hang.pid");
+
+        int orphan;
+        using (var run = CaimanProcess.Start(_directory, "run", "crash.conf", "--run-id", "crash", "--data", data))
+        {
+            await Os.Until(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, Patience, "the long checkpoint's process to start");
+            orphan = int.Parse(File.ReadAllText(pidFile).Trim());
+            run.KillHard();
+            await run.WaitAsync(Patience);
+        }
+        var orphanOutlivedTheCrash = Os.IsAlive(orphan);
+
+        var (code, stdout, stderr) = await CaimanProcess.RunAsync(_directory, Patience, "resume", "crash", "--data", data);
+
+        Assert.True(orphanOutlivedTheCrash, "a SIGKILLed parent leaves its process running: without that this test proves nothing");
+        Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Equal("dead", File.ReadAllText(Path.Combine(_directory, "orphan.state")).Trim());
+        Assert.False(Os.IsAlive(orphan));
+        Assert.Single(File.ReadAllLines(Path.Combine(_directory, "first.count")));
+        Assert.Matches(@"hang\s+completed\s+attempts 2", stdout);
+        Assert.Matches(@"first\s+completed\s+attempts 1", stdout);
+        var marks = await ReadDoc(data, doc => doc.GetAsync("/persistent/marks"));
+        Assert.Equal(["done", "attempt-2", "done"], new[] { "first", "hang", "last" }.Select(k => marks[k]?.ToText()));
+        var interruptedWrites = await ReadDoc(data, doc => doc.FindWritesAsync(new Writer("crash", "hang", 1)));
+        Assert.Empty(interruptedWrites);
+    }
+
+    /// <summary>Opens the run's DOC in this process, on the same journal, once caiman has exited.</summary>
+    private static async Task<T> ReadDoc<T>(string data, Func<DocClient, Task<T>> read)
+    {
+        var config = ConfigurationFactory.ParseString("akka.loglevel = WARNING")
+            .WithFallback(SqlitePersistence.Config(Path.Combine(data, "caiman.db")))
+            .WithFallback(EngineConfig.Default());
+        using var system = ActorSystem.Create("inspect", config);
+        try
+        {
+            return await read(await CaimanEngine.Start(system).DocAsync("crash"));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    public void Dispose()
+    {
+        var pidFile = Path.Combine(_directory, "hang.pid");
+        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Os.IsAlive(pid))
+            System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
+        Directory.Delete(_directory, recursive: true);
+    }
+}
