@@ -49,6 +49,7 @@ internal sealed partial class DocActor : ReceivePersistentActor
             Sender.Tell(new WritersFenced(command.Writers));
         });
         Command<FindWrites>(FindWrites);
+        Command<Blame>(Blame);
         Command<Find>(Route);
         Command<RevertWriters>(Revert);
         Command<MountChecked>(Mount);
@@ -57,6 +58,24 @@ internal sealed partial class DocActor : ReceivePersistentActor
     public override string PersistenceId { get; }
 
     public static Props Props(string runId, DocSettings settings) => Akka.Actor.Props.Create(() => new DocActor(runId, settings));
+
+    private void Blame(Blame query)
+    {
+        var timeout = _settings.AskTimeout;
+        var asks = query.Nodes
+            .Select(id => Locate(new NodeTarget.ById(id)))
+            .OfType<Place.InSubtree>()
+            .Distinct()
+            .Where(s => IsRegistered(s.Root, s.Name))
+            .Select(s => Subtree(s.Root, s.Name).Ask<BlameResult>(query, timeout))
+            .ToList();
+        var order = query.Nodes.Select((id, i) => (id, i)).GroupBy(p => p.id).ToDictionary(g => g.Key, g => g.First().i);
+        Task.WhenAll(asks)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new BlameResult([.. t.Result.SelectMany(r => r.Nodes).OrderBy(n => order[n.Node])])
+                : (object)new Status.Failure(t.Exception?.GetBaseException() ?? new TaskCanceledException()), TaskScheduler.Default)
+            .PipeTo(Sender);
+    }
 
     private void FindWrites(FindWrites query)
     {

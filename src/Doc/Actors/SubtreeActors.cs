@@ -48,6 +48,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
         Command<RevertWriters>(Handle);
         Command<Find>(query => Reply(_state.Find(query)));
         Command<FindWrites>(query => Reply(_state.WrittenBy(query)));
+        Command<Blame>(query => Reply(_state.Blamed(query)));
         Command<EvaluateStage>(stage => Reply(_state.EvaluateStage(stage)));
         Command<SnapshotWhenQuiet>(_ => OnQuietCheck());
         SnapshotReplies();
@@ -184,6 +185,7 @@ internal sealed class VolatileSubtreeActor : ReceiveActor
         });
         Receive<Find>(query => Sender.Tell(_state.Find(query)));
         Receive<FindWrites>(query => Sender.Tell(_state.WrittenBy(query)));
+        Receive<Blame>(query => Sender.Tell(_state.Blamed(query)));
         Receive<EvaluateStage>(stage => Sender.Tell(_state.EvaluateStage(stage)));
     }
 

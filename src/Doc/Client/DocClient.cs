@@ -131,6 +131,24 @@ public sealed partial class DocClient
     public async Task<ImmutableArray<WrittenNode>> FindWritesAsync(params Writer[] writers) =>
         (await Actor.Ask<WritesResult>(new FindWrites([.. writers]), Timeout).ConfigureAwait(false)).Nodes;
 
+    /// <summary>
+    /// Who wrote what: for every node the path matches and every node below them, in document
+    /// order, the attempt that inserted it, the one that last changed it, and the one behind each property.
+    /// </summary>
+    public async Task<ImmutableArray<NodeBlame>> BlameAsync(string path)
+    {
+        var matches = await FindAsync(path, QueryShape.Subtree).ConfigureAwait(false);
+        var ids = new List<NodeId>();
+        void Walk(DocNode node)
+        {
+            ids.Add(node.Id);
+            foreach (var child in node.Children) Walk(child);
+        }
+        foreach (var match in matches) Walk(match);
+        if (ids.Count == 0) return [];
+        return (await Actor.Ask<BlameResult>(new Blame([.. ids]), Timeout).ConfigureAwait(false)).Nodes;
+    }
+
     // ---- Queries --------------------------------------------------------------------------------
 
     /// <summary>The nodes a path matches (see the path language in <c>DocPathParser</c>).</summary>

@@ -239,6 +239,9 @@ public sealed record Find(string Path, NodeId? From = null, QueryShape Shape = Q
 /// </summary>
 public sealed record FindWrites(ImmutableArray<Writer> Writers) : IDocMessage;
 
+/// <summary>Who wrote each of these nodes and each of their properties. Replies <see cref="BlameResult"/>.</summary>
+public sealed record Blame(ImmutableArray<NodeId> Nodes) : IDocMessage;
+
 /// <summary>Where a stage of a fanned-out path evaluation starts inside one subtree.</summary>
 public enum StageOrigin
 {
@@ -294,6 +297,15 @@ public sealed record WritersFenced(ImmutableArray<Writer> Writers) : IDocMessage
 
 /// <summary>A node a writer changed: inserted (with its subtree), deleted, or whose properties it set or removed.</summary>
 public sealed record WrittenNode(Writer Writer, NodeId Node, string Path);
+
+/// <summary>The writer that last set one property (null: nobody since the DOC began, e.g. an import).</summary>
+public sealed record PropertyBlame(string Property, Writer? Writer);
+
+/// <summary>Who inserted a node, who last changed it (insertion or any property), and who set each property.</summary>
+public sealed record NodeBlame(NodeId Node, string Path, Writer? Inserted, Writer? LastChanged, ImmutableArray<PropertyBlame> Properties);
+
+/// <summary>The outcome of <see cref="Blame"/>, in the order asked; ids not found are left out.</summary>
+public sealed record BlameResult(ImmutableArray<NodeBlame> Nodes) : IDocMessage;
 
 /// <summary>The outcome of <see cref="FindWrites"/>, in no particular order.</summary>
 public sealed record WritesResult(ImmutableArray<WrittenNode> Nodes) : IDocMessage;

@@ -26,6 +26,8 @@ public sealed class DocSerializer : SerializerWithStringManifest
         // Queries
         (typeof(Find), "doc.Find"),
         (typeof(FindWrites), "doc.FindWrites"),
+        (typeof(Blame), "doc.Blame"),
+        (typeof(BlameResult), "doc.BlameResult"),
         (typeof(FenceWriters), "doc.FenceWriters"),
         (typeof(WritersFenced), "doc.WritersFenced"),
         (typeof(WritesResult), "doc.WritesResult"),

@@ -102,6 +102,26 @@ internal sealed partial class SubtreeState
         return new WritesResult([.. found]);
     }
 
+    /// <summary>Who wrote each node of this subtree the query names, read from the change stamps.</summary>
+    public BlameResult Blamed(Blame query)
+    {
+        var found = ImmutableArray.CreateBuilder<NodeBlame>();
+        foreach (var id in query.Nodes)
+        {
+            if (id.Subtree != Key || !TryGetNode(id.Serial, out var node) || node.Hidden || IsFixed(node)) continue;
+            var last = node.Inserted;
+            var properties = ImmutableArray.CreateBuilder<PropertyBlame>(node.Properties.Count);
+            foreach (var key in node.Properties.Keys)
+            {
+                var stamp = node.StampOf(key);
+                if (stamp.Seq > last.Seq) last = stamp;
+                properties.Add(new PropertyBlame(key, stamp.Writer));
+            }
+            found.Add(new NodeBlame(id, PathOf(node), node.Inserted.Writer, last.Writer, properties.MoveToImmutable()));
+        }
+        return new BlameResult(found.ToImmutable());
+    }
+
     public QueryResult Find(Find query)
     {
         if (query.Path.Length == 0 && query.From is { } self)

@@ -47,4 +47,20 @@ public sealed class FencingAndWritesSpec(ITestOutputHelper output) : DocSpec(out
         Assert.Contains(build, w => w.Node == packed.Node);
         Assert.Empty(afterRevert);
     }
+
+    [Fact]
+    public async Task Blame_should_name_who_inserted_who_last_changed_and_who_set_each_property()
+    {
+        var doc = StartDoc();
+        await doc.As(Build).InsertAsync("/persistent", Node("image", "Image", ("size", 1), ("arch", "x86")).WithChildren(Node("file", "File")));
+        await doc.As(Pack).SetAsync("/persistent/image", "size", 2);
+
+        var blame = await doc.BlameAsync("/persistent/image");
+
+        Assert.Equal(["/persistent/image", "/persistent/image/file"], blame.Select(b => b.Path));
+        var image = blame[0];
+        Assert.Equal((Build, Pack), (image.Inserted, image.LastChanged));
+        Assert.Equal([("arch", Build), ("size", Pack)], image.Properties.Select(p => (p.Property, p.Writer!)).OrderBy(p => p.Item1));
+        Assert.Equal((Build, Build), (blame[1].Inserted, blame[1].LastChanged));
+    }
 }
