@@ -82,6 +82,39 @@ public sealed class CaimanEngine
         return address.Error is null ? new DocClient(address.Doc, Writer.User(runId), _timeout) : throw new RunException(address.Error);
     }
 
+    /// <summary>Every run this engine's journal knows, oldest first.</summary>
+    public async Task<ImmutableArray<string>> ListRunsAsync() =>
+        (await Runs.Ask<RunList>(ListRuns.Instance, _timeout).ConfigureAwait(false)).RunIds;
+
+    /// <summary>
+    /// Recovers every run that has not finished; those that were running go on by themselves
+    /// (unless <c>continue-after-recovery</c> is off). Returns their statuses after recovery.
+    /// </summary>
+    public async Task<ImmutableArray<RunStatus>> RecoverAllAsync()
+    {
+        var statuses = new List<RunStatus>();
+        foreach (var runId in await ListRunsAsync().ConfigureAwait(false))
+            statuses.Add(await StatusAsync(runId).ConfigureAwait(false));
+        return [.. statuses];
+    }
+
+    /// <summary>
+    /// For a shutdown: every run starts nothing new, running attempts get <paramref name="finishWithin"/>
+    /// to end and are then interrupted (processes killed, changes reverted). Runs keep their phase,
+    /// so an engine started later on the same journal goes on with them.
+    /// </summary>
+    public async Task SuspendAllAsync(TimeSpan finishWithin)
+    {
+        var runs = await ListRunsAsync().ConfigureAwait(false);
+        var wait = finishWithin + Settings.CancelGracePeriod + _timeout;
+        await Task.WhenAll(runs.Select(async id =>
+        {
+            var status = await Runs.Ask<RunReply>(new GetRunStatus(id), _timeout).ConfigureAwait(false);
+            if (status.Status is { IsStopped: false })
+                await Runs.Ask<RunReply>(new SuspendRun(id, finishWithin), wait).ConfigureAwait(false);
+        })).ConfigureAwait(false);
+    }
+
     /// <summary>Subscribes an actor to the run's <see cref="RunProgress"/> and final <see cref="RunStatus"/>.</summary>
     public Task<RunStatus> SubscribeAsync(string runId, IActorRef subscriber) => AskAsync(new SubscribeProgress(runId, subscriber));
 

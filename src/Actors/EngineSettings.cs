@@ -17,7 +17,8 @@ public sealed record EngineSettings(
     TimeSpan ProcessKillGracePeriod,
     RaceDetection RaceDetection,
     string DataDirectory,
-    TimeSpan AskTimeout)
+    TimeSpan AskTimeout,
+    bool ContinueAfterRecovery = true)
 {
     public const string AttemptDispatcher = "caiman.engine.attempt-dispatcher";
 
@@ -38,7 +39,8 @@ public sealed record EngineSettings(
                 _ => throw new ArgumentException($"caiman.engine.race-detection must be 'warning' or 'error', not '{race}'", nameof(config)),
             },
             engine.GetString("data-directory", ""),
-            DocSettings.Create(config).AskTimeout);
+            DocSettings.Create(config).AskTimeout,
+            engine.GetBoolean("continue-after-recovery", true));
     }
 }
 

@@ -52,6 +52,8 @@ public enum StopReason
 {
     Cancel,
     Timeout,
+    /// <summary>The engine is shutting down: the attempt is interrupted, and runs again when the run goes on.</summary>
+    Shutdown,
 }
 
 /// <summary>How an attempt ended, as its actor saw it.</summary>
@@ -97,6 +99,25 @@ public sealed record GetDoc(string RunId) : IRunCommand;
 public sealed record SubscribeProgress(string RunId, IActorRef Subscriber) : IRunCommand;
 
 public sealed record UnsubscribeProgress(string RunId, IActorRef Subscriber) : IRunCommand;
+
+/// <summary>
+/// For a shutdown: start nothing new, give running attempts <see cref="FinishWithin"/> to end,
+/// then interrupt the rest (processes killed, changes reverted; they run again when the run goes
+/// on). The run's phase is left as it was, so a restarted engine continues it. Replies
+/// <see cref="RunReply"/> once nothing runs; the run's actor then stops.
+/// </summary>
+public sealed record SuspendRun(string RunId, TimeSpan FinishWithin) : IRunCommand;
+
+/// <summary>Every run the engine knows, in the order they were started. Replies <see cref="RunList"/>.</summary>
+public sealed record ListRuns : IRunMessage
+{
+    public static readonly ListRuns Instance = new();
+}
+
+public sealed record RunList(ImmutableArray<string> RunIds) : IRunMessage;
+
+/// <summary>The engine's index of runs (persistence id <c>runs</c>) recorded a new run.</summary>
+public sealed record RunRegistered(string RunId, DateTimeOffset At) : IRunEvent;
 
 // ---- Replies ---------------------------------------------------------------------------------------
 

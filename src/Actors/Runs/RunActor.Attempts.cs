@@ -40,7 +40,7 @@ internal sealed partial class RunActor
         Command<CompletionChecked>(OnCompletionChecked);
         Command<WritesRebuilt>(OnWritesRebuilt);
         Command<RetryDue>(_ => Commit([]));
-        Command<Continue>(_ => Commit([]));
+        Command<Continue>(_ => Commit([.. AfterRecovery()]));
     }
 
     private LiveAttempt? Current(string checkpoint, int attempt) =>
@@ -206,7 +206,12 @@ internal sealed partial class RunActor
         var events = new List<IRunEvent>(RaceErrors(reverted.Result));
         var record = _state[live.Name];
         var now = Now;
-        if (reverted.Failure is null)
+        if (reverted.Failure is null && live.Stopping == StopReason.Shutdown)
+        {
+            _log.LogWarning("'{Checkpoint}' attempt {Attempt} interrupted by a shutdown; its changes are reverted and it runs again later", live.Name, live.Attempt);
+            events.Add(new AttemptInterrupted(live.Name, live.Attempt, now));
+        }
+        else if (reverted.Failure is null)
         {
             _log.LogWarning("'{Checkpoint}' attempt {Attempt} cancelled; its changes are reverted", live.Name, live.Attempt);
             events.Add(new AttemptCancelled(live.Name, live.Attempt, now));

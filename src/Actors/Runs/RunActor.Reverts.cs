@@ -156,9 +156,20 @@ internal sealed partial class RunActor
             events.Add(new ErrorRecorded(new CheckpointError(reverted.Attempts[0].Name, reverted.Attempts[0].Attempt, CheckpointErrorKind.CleanupError, null,
                 $"reverting interrupted attempts failed: {failure}", ImmutableSortedDictionary<string, string>.Empty, now)));
         events.AddRange(Interrupted(reverted.Result, now));
+        events.AddRange(AfterRecovery());
         Commit(events);
         Stash.UnstashAll();
         RebuildWrites();
+    }
+
+    /// <summary>A recovered run goes on where it was, unless the engine is set to pause such runs.</summary>
+    private IEnumerable<IRunEvent> AfterRecovery()
+    {
+        if (!_engine.Settings.ContinueAfterRecovery && _state.Phase == RunPhase.Running)
+        {
+            _log.LogWarning("recovered run is paused (continue-after-recovery is off); resume it to go on");
+            yield return new PauseRequested(Now);
+        }
     }
 
     private void RebuildWrites()

@@ -26,6 +26,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
     private readonly RunState _state;
     private readonly Dictionary<string, LiveAttempt> _live = new(StringComparer.Ordinal);
     private readonly HashSet<IActorRef> _subscribers = [];
+    private readonly List<IActorRef> _suspendedBy = [];
     private IActorRef _doc = ActorRefs.Nobody;
     private DocClient _docClient = null!;
     private RunLog? _runLog;
@@ -94,6 +95,11 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         Command<GetErrors>(Errors);
         Command<GetDoc>(_ => Sender.Tell(new DocAddress(RunId, _doc, _state.Phase == RunPhase.New ? new RunError.UnknownRun(RunId) : null)));
         Command<SubscribeProgress>(Subscribe);
+        Command<SuspendRun>(Suspend);
+        Command<SuspendDeadline>(_ =>
+        {
+            foreach (var live in _live.Values.Where(l => !l.Finished && l.Stopping is null)) StopAttempt(live, StopReason.Shutdown);
+        });
         Command<UnsubscribeProgress>(u => { _subscribers.Remove(u.Subscriber); Context.Unwatch(u.Subscriber); });
         AttemptMessages();
         Command<Terminated>(Terminated);
@@ -229,6 +235,30 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         Stash.UnstashAll();
     }
 
+    private void Suspend(SuspendRun command)
+    {
+        if (_state.Phase == RunPhase.New)
+        {
+            Sender.Tell(RunReply.Refused(new RunError.UnknownRun(RunId)));
+            Context.Stop(Self);
+            return;
+        }
+        _suspendedBy.Add(Sender);
+        _log.LogInformation("suspending for a shutdown: {Running} attempts get {Within} to finish", _live.Count, command.FinishWithin);
+        if (_live.Count > 0) Timers.StartSingleTimer(SuspendDeadline.Instance, SuspendDeadline.Instance, command.FinishWithin);
+        CheckSuspended();
+    }
+
+    /// <summary>Once a suspended run has nothing running, tell whoever suspended it and stop.</summary>
+    private void CheckSuspended()
+    {
+        if (_suspendedBy.Count == 0 || _live.Count > 0) return;
+        var status = Status();
+        foreach (var waiting in _suspendedBy) waiting.Tell(RunReply.Of(status));
+        _suspendedBy.Clear();
+        Context.Stop(Self);
+    }
+
     private void Errors(GetErrors query)
     {
         if (_state.Phase == RunPhase.New)
@@ -308,6 +338,22 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             batch.Add(events[i]);
         }
         var now = Now;
+        if (_suspendedBy.Count > 0)
+        {
+            // Suspended: start nothing and never stop the run; it goes on after the restart.
+            PersistAll(batch, e =>
+            {
+                if (!ReferenceEquals(e, batch[^1])) return;
+                then?.Invoke();
+                CheckSuspended();
+            });
+            if (batch.Count == 0)
+            {
+                then?.Invoke();
+                CheckSuspended();
+            }
+            return;
+        }
         var slots = Parallelism - _live.Count;
         foreach (var record in _state.Ready(now, slots, _live.Keys.ToHashSet(StringComparer.Ordinal)))
         {
@@ -372,6 +418,12 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         var progress = new RunProgress(RunId, _state.Phase, _state.ComputePercent(), _state.TimeLeft(now),
             changed?.Name, changed?.State, changed?.Percent ?? 0, changed?.Message);
         foreach (var subscriber in _subscribers) subscriber.Tell(progress);
+    }
+
+    /// <summary>Sent to self when a suspended run's running attempts have had their time; local only.</summary>
+    private sealed record SuspendDeadline : INoSerializationVerificationNeeded
+    {
+        public static readonly SuspendDeadline Instance = new();
     }
 
     /// <summary>Sent to self when a waiting retry is due; local only.</summary>

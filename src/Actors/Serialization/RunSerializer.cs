@@ -29,6 +29,9 @@ public sealed class RunSerializer : SerializerWithStringManifest
         (typeof(GetDoc), "run.GetDoc"),
         (typeof(SubscribeProgress), "run.SubscribeProgress"),
         (typeof(UnsubscribeProgress), "run.UnsubscribeProgress"),
+        (typeof(SuspendRun), "run.SuspendRun"),
+        (typeof(ListRuns), "run.ListRuns"),
+        (typeof(RunList), "run.RunList"),
         // Replies and notifications
         (typeof(RunReply), "run.RunReply"),
         (typeof(RunStatus), "run.RunStatus"),
@@ -55,6 +58,7 @@ public sealed class RunSerializer : SerializerWithStringManifest
         (typeof(CancelRequested), "run.CancelRequested"),
         (typeof(RunResumed), "run.RunResumed"),
         (typeof(RunStopped), "run.RunStopped"),
+        (typeof(RunRegistered), "run.RunRegistered"),
     ];
 
     private static readonly FrozenDictionary<Type, string> ByType = Table.ToFrozenDictionary(t => t.Type, t => t.Manifest);

@@ -20,9 +20,10 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     private readonly ScriptedType _scripted = new();
     private readonly List<ActorSystem> _systems = [];
 
-    private (ActorSystem System, CaimanEngine Engine) Boot()
+    private (ActorSystem System, CaimanEngine Engine) Boot(string extra = "")
     {
-        var system = ActorSystem.Create("restart", EngineSpec.SpecConfig(SqlitePersistence.Config(Path.Combine(_directory, "caiman.db"))));
+        var system = ActorSystem.Create("restart", EngineSpec.SpecConfig(ConfigurationFactory.ParseString(extra)
+            .WithFallback(SqlitePersistence.Config(Path.Combine(_directory, "caiman.db")))));
         _systems.Add(system);
         return (system, CaimanEngine.Start(system, CheckpointTypes.BuiltIn().Add(_scripted)));
     }
@@ -90,6 +91,60 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
         Assert.Equal(["first try fails"], errors.Select(e => e.Message));
         Assert.Equal(RunPhase.Completed, done.Phase);
         Assert.Equal(2, _scripted.Runs("flaky"));
+    }
+
+    [Fact]
+    public async Task Suspend_should_interrupt_what_runs_and_a_restarted_engine_should_find_and_finish_the_run()
+    {
+        var inSlow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scripted.On("slow", async (context, token) =>
+        {
+            await context.Doc.InsertAsync("/persistent", new NewNode("slow-" + context.Attempt, "Step", PropertyMap.Empty, []));
+            if (context.Attempt > 1) return;
+            inSlow.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        var (first, engine) = Boot();
+        await engine.StartAsync("suspended", Pipeline("fast", "slow", "last"));
+        await engine.StartAsync("finished", Pipeline("only"));
+        await inSlow.Task.WaitAsync(Patience);
+
+        await engine.SuspendAllAsync(TimeSpan.FromMilliseconds(200));
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        var runs = await restarted.ListRunsAsync();
+        await restarted.RecoverAllAsync();
+        var done = await WaitForStop(restarted, "suspended");
+
+        Assert.Equal(["suspended", "finished"], runs.ToArray());
+        Assert.Equal(RunPhase.Completed, done.Phase);
+        Assert.Equal([1, 2, 1], done.Checkpoints.Select(c => c.Attempts));
+        var doc = await restarted.DocAsync("suspended");
+        Assert.Equal(["slow-2"], (await doc.FindAsync("/persistent/[@Step]")).Select(n => n.Name));
+    }
+
+    [Fact]
+    public async Task A_recovered_run_should_pause_when_continue_after_recovery_is_off()
+    {
+        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scripted.On("second", async (context, token) =>
+        {
+            if (context.Attempt > 1) return;
+            inSecond.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        var (first, engine) = Boot();
+        await engine.StartAsync("held", Pipeline("first", "second"));
+        await inSecond.Task.WaitAsync(Patience);
+
+        await first.Terminate();
+        var (_, restarted) = Boot("caiman.engine.continue-after-recovery = off");
+        await restarted.StatusAsync("held");
+        var paused = await WaitForStop(restarted, "held");
+
+        Assert.Equal(RunPhase.Paused, paused.Phase);
+        Assert.Equal([CheckpointState.Completed, CheckpointState.Pending], paused.Checkpoints.Select(c => c.State));
+        Assert.Equal(1, _scripted.Runs("second"));
     }
 
     public void Dispose()
