@@ -20,18 +20,13 @@ internal sealed class RunLog : IDisposable
         _runId = runId;
         _loggers = loggers;
         if (dataDirectory.Length == 0) return;
-        var directory = RunDirectory(dataDirectory, runId);
-        Directory.CreateDirectory(directory);
-        Path = System.IO.Path.Combine(directory, "run.log");
+        Directory.CreateDirectory(RunFiles.Directory(dataDirectory, runId));
+        Path = RunFiles.Log(dataDirectory, runId);
         _file = new StreamWriter(new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
     }
 
     /// <summary>The log file, or null when runs keep no files.</summary>
     public string? Path { get; }
-
-    /// <summary>Where a run keeps its files.</summary>
-    public static string RunDirectory(string dataDirectory, string runId) =>
-        System.IO.Path.Combine(dataDirectory, "runs", Uri.EscapeDataString(runId));
 
     /// <summary>A logger for the run itself (checkpoint "-") or for one checkpoint at its own level.</summary>
     public ILogger For(string? checkpoint, LogLevel minimum = LogLevel.Information) =>

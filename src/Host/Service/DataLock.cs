@@ -1,0 +1,49 @@
+namespace Caiman.Host.Service;
+
+/// <summary>The data directory is owned by another caiman process (a daemon or a `caiman run`).</summary>
+public sealed class DataDirectoryInUseException(string directory, string owner)
+    : Exception($"data directory '{directory}' is in use by {owner}")
+{
+    public string Directory { get; } = directory;
+}
+
+/// <summary>
+/// An exclusive lock on a data directory (the file <c>caiman.lock</c>, locked by the OS, so a
+/// killed owner releases it). It holds the owner's pid for messages.
+/// </summary>
+public sealed class DataLock : IDisposable
+{
+    private readonly FileStream _file;
+
+    private DataLock(FileStream file) => _file = file;
+
+    public static DataLock Acquire(string directory)
+    {
+        var path = Path.Combine(directory, "caiman.lock");
+        try
+        {
+            // FileShare.None on Linux takes an advisory lock (flock) that another process's open refuses.
+            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file.SetLength(0);
+            using (var writer = new StreamWriter(file, leaveOpen: true)) writer.Write(Environment.ProcessId);
+            file.Flush();
+            return new DataLock(file);
+        }
+        catch (IOException)
+        {
+            string owner;
+            try
+            {
+                using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                owner = $"caiman process {new StreamReader(reader).ReadToEnd().Trim()}";
+            }
+            catch (IOException)
+            {
+                owner = "another caiman process";
+            }
+            throw new DataDirectoryInUseException(directory, owner);
+        }
+    }
+
+    public void Dispose() => _file.Dispose();
+}
