@@ -1,46 +1,22 @@
 using System.CommandLine;
+using Caiman.Host.Verbs;
 
 namespace Caiman.Host;
 
-/// <summary>The verbs of the `caiman` command and their options.</summary>
+/// <summary>The verbs of the `caiman` command and the options they share.</summary>
 internal static class Cli
 {
     public static RootCommand Build()
     {
         var data = new Option<string>("--data")
         {
-            Description = "Data directory: the run journal (caiman.db) and each run's files",
+            Description = "Data directory: the run journal (caiman.db), each run's log, the daemon's socket",
             DefaultValueFactory = _ => DataDirectory.Default(),
+            Recursive = true,
         };
-        var root = new RootCommand("caiman: run pipelines of checkpoints, pause, resume and cancel them") { data };
-        data.Recursive = true;
-        root.Subcommands.Add(RunVerb(data));
-        root.Subcommands.Add(ResumeVerb(data));
-        root.Subcommands.Add(DemoVerb(data));
+        var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
+        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DemoVerb(data))) root.Subcommands.Add(verb);
         return root;
-    }
-
-    private static Command RunVerb(Option<string> data)
-    {
-        var pipeline = new Argument<string>("pipeline") { Description = "The pipeline file (HOCON)" };
-        var runId = new Option<string?>("--run-id") { Description = "Id of the new run (default: pipeline name and time)" };
-        var pauseBefore = new Option<string[]>("--pause-before") { Description = "Pause before this checkpoint (repeatable)", AllowMultipleArgumentsPerToken = false };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Checkpoints report what they would do and change nothing outside the DOC" };
-        var command = new Command("run", "Start a run of a pipeline and follow it to its end") { pipeline, runId, pauseBefore, dryRun };
-        command.SetAction((parse, token) => Runner.RunAsync(
-            parse.GetValue(data)!, parse.GetValue(pipeline)!, parse.GetValue(runId), parse.GetValue(pauseBefore) ?? [], parse.GetValue(dryRun), token));
-        return command;
-    }
-
-    private static Command ResumeVerb(Option<string> data)
-    {
-        var runId = new Argument<string>("run-id") { Description = "The run to resume" };
-        var from = new Option<string?>("--from") { Description = "Reset this checkpoint and everything depending on it, and run them again" };
-        var pauseBefore = new Option<string[]>("--pause-before") { Description = "Pause before this checkpoint (repeatable)" };
-        var command = new Command("resume", "Go on with a paused, failed, cancelled or interrupted run") { runId, from, pauseBefore };
-        command.SetAction((parse, token) => Runner.ResumeAsync(
-            parse.GetValue(data)!, parse.GetValue(runId)!, parse.GetValue(from), parse.GetValue(pauseBefore) ?? [], token));
-        return command;
     }
 
     private static Command DemoVerb(Option<string> data)
@@ -81,9 +57,10 @@ internal static class ExitCodes
 
 internal static class DataDirectory
 {
-    /// <summary>$XDG_DATA_HOME/caiman, or ~/.local/share/caiman.</summary>
+    /// <summary>$CAIMAN_DATA, else $XDG_DATA_HOME/caiman, else ~/.local/share/caiman.</summary>
     public static string Default()
     {
+        if (Environment.GetEnvironmentVariable("CAIMAN_DATA") is { Length: > 0 } explicitDirectory) return explicitDirectory;
         var xdg = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
         var root = string.IsNullOrEmpty(xdg) ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share") : xdg;
         return Path.Combine(root, "caiman");

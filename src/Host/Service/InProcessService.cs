@@ -116,11 +116,11 @@ public sealed class InProcessService : ICaimanService
     public async Task<string> DocGetAsync(string runId, string path)
     {
         var doc = await Engine.DocAsync(runId);
-        var result = await doc.Actor.Ask<QueryResult>(new Find(path, null, QueryShape.Subtree), doc.Timeout);
-        if (result.Error is { } error) throw new DocException(error);
-        var json = result.Nodes.IsDefaultOrEmpty && !result.Values.IsDefaultOrEmpty
-            ? new JsonArray([.. result.Values.Select(v => v.ToJson())])
-            : new JsonArray([.. result.Nodes.Select(n => (JsonNode)DocClient.ToJson(n))]);
+        if (!Caiman.Doc.Paths.DocPathParser.TryParse(path, out var parsed, out var syntax))
+            throw new DocException(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
+        var json = parsed.Property is not null
+            ? new JsonArray([.. (await doc.FindValuesAsync(path)).Select(v => v.ToJson())])
+            : new JsonArray([.. (await doc.FindWholeAsync(path)).Select(n => (JsonNode)DocClient.ToJson(n))]);
         return json.ToJsonString(Indented);
     }
 
