@@ -21,9 +21,12 @@ internal sealed partial class RunActor
     /// </summary>
     private sealed record RevertOutcome(ImmutableArray<Writer> Extra, DocError.RevertConflict? Conflict, string? Failure);
 
-    /// <summary>Every attempt of a checkpoint that may have changes standing.</summary>
+    /// <summary>
+    /// The attempt of a checkpoint whose changes stand: only a completed one has any, since every
+    /// attempt that failed, was cancelled or was interrupted was reverted when it ended.
+    /// </summary>
     private IEnumerable<Writer> WritersOf(CheckpointRecord record) =>
-        Enumerable.Range(1, record.Attempts).Select(a => new Writer(RunId, record.Name, a));
+        record.State == CheckpointState.Completed ? [new Writer(RunId, record.Name, record.Attempts)] : [];
 
     /// <summary>
     /// Fences the writers (late writes from their attempts are refused from now on) and reverts

@@ -341,7 +341,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         if (_suspendedBy.Count > 0)
         {
             // Suspended: start nothing and never stop the run; it goes on after the restart.
-            PersistAll(batch, e =>
+            PersistAllAsync(batch, e =>
             {
                 if (!ReferenceEquals(e, batch[^1])) return;
                 then?.Invoke();
@@ -378,7 +378,10 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var last = batch[^1];
-        PersistAll(batch, e =>
+        // Async: completions arriving while a write is in flight are handled at once and their
+        // events share the next write, so a wide graph is not one fsync per checkpoint. Effects
+        // still wait for durability: attempts start, and callers hear back, only once it is written.
+        PersistAllAsync(batch, e =>
         {
             switch (e)
             {

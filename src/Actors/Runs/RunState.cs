@@ -7,14 +7,24 @@ using Caiman.Checkpoints.Processes;
 namespace Caiman.Actors.Runs;
 
 /// <summary>One checkpoint of a run, as the run keeps it.</summary>
-internal sealed class CheckpointRecord(CheckpointDefinition definition, double weight)
+internal sealed class CheckpointRecord(CheckpointDefinition definition, double weight, int position)
 {
     public CheckpointDefinition Definition { get; } = definition;
     public string Name => Definition.Name;
 
+    /// <summary>Its place in the file: ready checkpoints start in file order.</summary>
+    public int Position { get; } = position;
+
+    /// <summary>Checkpoints that name this one in their <c>after</c>.</summary>
+    public List<CheckpointRecord> Dependents { get; } = [];
+
+    /// <summary>Its dependencies, resolved.</summary>
+    public List<CheckpointRecord> Dependencies { get; } = [];
+
     /// <summary>Its share of overall progress: the estimate in seconds, at least one.</summary>
     public double Weight { get; } = weight;
 
+    /// <summary>Set only through <see cref="RunState"/>, which keeps its indexes in step.</summary>
     public CheckpointState State { get; set; } = CheckpointState.Pending;
 
     /// <summary>Attempts started so far; the running or last attempt's number.</summary>
@@ -46,6 +56,18 @@ internal sealed class RunState
     private readonly List<CheckpointRecord> _ordered = [];
     private readonly List<CheckpointError> _errors = [];
     private double _percent;
+
+    // Indexes kept in step with every state change, so that an event costs what it touches and
+    // not the size of the run: a 5,000-checkpoint graph would otherwise be quadratic.
+    private readonly SortedSet<int> _candidates = [];         // pending, every dependency completed
+    private readonly HashSet<CheckpointRecord> _running = [];
+    private readonly HashSet<CheckpointRecord> _retrying = [];
+    private int _completed;
+    private double _completedWeight;
+    private double _totalWeight;
+    private int _failed;
+    private int _failedStopping;
+    private double _doneAtClockStart;
 
     public RunState(string runId) => RunId = runId;
 
@@ -82,10 +104,18 @@ internal sealed class RunState
                 foreach (var definition in started.Pipeline.Checkpoints)
                 {
                     var estimate = definition.Estimate ?? TypeEstimate(definition);
-                    var record = new CheckpointRecord(definition, Math.Max(1, estimate.TotalSeconds));
+                    var record = new CheckpointRecord(definition, Math.Max(1, estimate.TotalSeconds), _ordered.Count);
                     _checkpoints[definition.Name] = record;
                     _ordered.Add(record);
+                    _totalWeight += record.Weight;
                 }
+                foreach (var record in _ordered)
+                    foreach (var dependency in record.Definition.After)
+                    {
+                        record.Dependencies.Add(_checkpoints[dependency]);
+                        _checkpoints[dependency].Dependents.Add(record);
+                    }
+                foreach (var record in _ordered) Enter(record, CheckpointState.Pending);
                 PauseBefore = started.PauseBefore;
                 DryRun = started.DryRun;
                 Started = ClockStart = started.At;
@@ -94,7 +124,7 @@ internal sealed class RunState
             case AttemptStarted attempt:
             {
                 var record = _checkpoints[attempt.Checkpoint];
-                record.State = CheckpointState.Running;
+                SetState(record, CheckpointState.Running);
                 record.Attempts = attempt.Attempt;
                 record.Started = attempt.At;
                 record.Ended = null;
@@ -110,7 +140,7 @@ internal sealed class RunState
             case AttemptCompleted completed:
             {
                 var record = _checkpoints[completed.Checkpoint];
-                record.State = CheckpointState.Completed;
+                SetState(record, CheckpointState.Completed);
                 record.Ended = completed.At;
                 record.Percent = 100;
                 record.Launches.Clear();
@@ -120,8 +150,8 @@ internal sealed class RunState
             {
                 var record = _checkpoints[failed.Checkpoint];
                 record.Failures++;
-                record.State = failed.RetryAt is null ? CheckpointState.Failed : CheckpointState.Pending;
                 record.RetryAt = failed.RetryAt;
+                SetState(record, failed.RetryAt is null ? CheckpointState.Failed : CheckpointState.Pending);
                 record.Ended = failed.At;
                 record.Percent = 0;
                 record.Launches.Clear();
@@ -130,7 +160,7 @@ internal sealed class RunState
             case AttemptCancelled cancelled:
             {
                 var record = _checkpoints[cancelled.Checkpoint];
-                record.State = CheckpointState.Cancelled;
+                SetState(record, CheckpointState.Cancelled);
                 record.Ended = cancelled.At;
                 record.Percent = 0;
                 record.Launches.Clear();
@@ -139,7 +169,7 @@ internal sealed class RunState
             case AttemptInterrupted interrupted:
             {
                 var record = _checkpoints[interrupted.Checkpoint];
-                record.State = CheckpointState.Pending;
+                SetState(record, CheckpointState.Pending);
                 record.Ended = interrupted.At;
                 record.Percent = 0;
                 record.Launches.Clear();
@@ -159,9 +189,9 @@ internal sealed class RunState
                 foreach (var name in resumed.Reset)
                 {
                     var record = _checkpoints[name];
-                    record.State = CheckpointState.Pending;
                     record.Failures = 0;
                     record.RetryAt = null;
+                    SetState(record, CheckpointState.Pending);
                     record.Percent = 0;
                     record.Message = null;
                     record.Ended = null;
@@ -171,6 +201,7 @@ internal sealed class RunState
                 Phase = RunPhase.Running;
                 Ended = null;
                 ClockStart = resumed.At;
+                _doneAtClockStart = Done();
                 // An explicit resume is the one time overall progress may go back.
                 _percent = 0;
                 break;
@@ -180,6 +211,64 @@ internal sealed class RunState
                 break;
         }
     }
+
+    // ---- Indexes -------------------------------------------------------------------------------
+
+    private void SetState(CheckpointRecord record, CheckpointState state)
+    {
+        Leave(record);
+        Enter(record, state);
+    }
+
+    private void Leave(CheckpointRecord record)
+    {
+        switch (record.State)
+        {
+            case CheckpointState.Pending:
+                _candidates.Remove(record.Position);
+                _retrying.Remove(record);
+                break;
+            case CheckpointState.Running:
+                _running.Remove(record);
+                break;
+            case CheckpointState.Completed:
+                _completed--;
+                _completedWeight -= record.Weight;
+                foreach (var dependent in record.Dependents) _candidates.Remove(dependent.Position);
+                break;
+            case CheckpointState.Failed:
+                _failed--;
+                if (Stops(record)) _failedStopping--;
+                break;
+        }
+    }
+
+    private void Enter(CheckpointRecord record, CheckpointState state)
+    {
+        record.State = state;
+        switch (state)
+        {
+            case CheckpointState.Pending:
+                if (DependenciesCompleted(record)) _candidates.Add(record.Position);
+                if (record.RetryAt is not null) _retrying.Add(record);
+                break;
+            case CheckpointState.Running:
+                _running.Add(record);
+                break;
+            case CheckpointState.Completed:
+                _completed++;
+                _completedWeight += record.Weight;
+                foreach (var dependent in record.Dependents)
+                    if (dependent.State == CheckpointState.Pending && DependenciesCompleted(dependent)) _candidates.Add(dependent.Position);
+                break;
+            case CheckpointState.Failed:
+                _failed++;
+                if (Stops(record)) _failedStopping++;
+                break;
+        }
+    }
+
+    private bool Stops(CheckpointRecord record) => record.Definition.StopOnError ?? Pipeline!.StopOnError;
 
     // ---- Decisions (pure) ----------------------------------------------------------------------
 
@@ -197,11 +286,14 @@ internal sealed class RunState
     }
 
     /// <summary>A failure that stops new work under stop-on-error, if there is one.</summary>
-    public bool StoppedByError =>
-        RaceFailed || _ordered.Any(c => c.State == CheckpointState.Failed && (c.Definition.StopOnError ?? Pipeline!.StopOnError));
+    public bool StoppedByError => RaceFailed || _failedStopping > 0;
 
-    public bool DependenciesCompleted(CheckpointRecord record) =>
-        record.Definition.After.All(d => _checkpoints[d].State == CheckpointState.Completed);
+    public bool DependenciesCompleted(CheckpointRecord record)
+    {
+        foreach (var dependency in record.Dependencies)
+            if (dependency.State != CheckpointState.Completed) return false;
+        return true;
+    }
 
     /// <summary>Checkpoints that may start now, in file order, at most <paramref name="slots"/>.</summary>
     public List<CheckpointRecord> Ready(DateTimeOffset now, int slots, ISet<string> busy)
@@ -209,11 +301,12 @@ internal sealed class RunState
         var ready = new List<CheckpointRecord>();
         if (Phase != RunPhase.Running || slots <= 0 || StoppedByError) return ready;
         var held = PauseBefore.IsEmpty ? null : HeldBack();
-        foreach (var record in _ordered)
+        foreach (var position in _candidates)
         {
-            if (record.State != CheckpointState.Pending || busy.Contains(record.Name)) continue;
+            var record = _ordered[position];
+            if (busy.Contains(record.Name)) continue;
             if (record.RetryAt is { } at && at > now) continue;
-            if (held?.Contains(record.Name) == true || !DependenciesCompleted(record)) continue;
+            if (held?.Contains(record.Name) == true) continue;
             ready.Add(record);
             if (ready.Count == slots) break;
         }
@@ -221,8 +314,7 @@ internal sealed class RunState
     }
 
     /// <summary>The earliest retry still waiting, if any.</summary>
-    public DateTimeOffset? NextRetry() =>
-        _ordered.Where(c => c.State == CheckpointState.Pending && c.RetryAt is not null).Min(c => c.RetryAt);
+    public DateTimeOffset? NextRetry() => _retrying.Count == 0 ? null : _retrying.Min(c => c.RetryAt);
 
     /// <summary>
     /// With nothing running and nothing that may start, the phase the run stops in; null while it
@@ -239,9 +331,9 @@ internal sealed class RunState
                 return RunPhase.Paused;
             case RunPhase.Running:
                 if (StoppedByError) return RunPhase.Failed;
-                if (_ordered.All(c => c.State == CheckpointState.Completed)) return RunPhase.Completed;
-                if (Ready(now, int.MaxValue, new HashSet<string>()).Count > 0 || NextRetry() is not null) return null;
-                if (_ordered.Any(c => c.State is CheckpointState.Failed)) return RunPhase.Failed;
+                if (_completed == _ordered.Count) return RunPhase.Completed;
+                if (Ready(now, 1, new HashSet<string>()).Count > 0 || NextRetry() is not null) return null;
+                if (_failed > 0) return RunPhase.Failed;
                 return RunPhase.Paused;
             default:
                 return null;
@@ -257,19 +349,19 @@ internal sealed class RunState
     public double ComputePercent()
     {
         if (Phase == RunPhase.Completed) return 100;
-        var total = _ordered.Sum(c => c.Weight);
-        var done = _ordered.Sum(c => c.Weight * Fraction(c));
-        var percent = 5 + 95 * (total == 0 ? 1 : done / total);
+        var done = Done();
+        var percent = 5 + 95 * (_totalWeight == 0 ? 1 : done / _totalWeight);
         _percent = Math.Max(_percent, percent);
         return _percent;
     }
 
-    private static double Fraction(CheckpointRecord c) => c.State switch
+    /// <summary>Estimate-seconds done: completed checkpoints whole, running ones by their own percent.</summary>
+    private double Done()
     {
-        CheckpointState.Completed => 1,
-        CheckpointState.Running => Math.Clamp(c.Percent, 0, 100) / 100,
-        _ => 0,
-    };
+        var done = _completedWeight;
+        foreach (var running in _running) done += running.Weight * Math.Clamp(running.Percent, 0, 100) / 100;
+        return done;
+    }
 
     /// <summary>
     /// Time left at the pace seen so far: estimate-seconds done per second of wall time since the
@@ -279,12 +371,12 @@ internal sealed class RunState
     {
         if (Phase == RunPhase.Completed) return TimeSpan.Zero;
         if (ClockStart is not { } start) return null;
-        var total = _ordered.Sum(c => c.Weight);
-        var done = _ordered.Sum(c => c.Weight * Fraction(c));
+        var done = Done();
         var elapsed = (now - start).TotalSeconds;
         if (done <= 0 || elapsed <= 0) return null;
-        var pace = done / elapsed;
-        return TimeSpan.FromSeconds(Math.Max(0, total - done) / pace);
+        var pace = (done - _doneAtClockStart) / elapsed;
+        if (pace <= 0) return null;
+        return TimeSpan.FromSeconds(Math.Max(0, _totalWeight - done) / pace);
     }
 
     public RunStatus Status(DateTimeOffset now) => new(
