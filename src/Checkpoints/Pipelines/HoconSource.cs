@@ -566,6 +566,12 @@ internal sealed partial class HoconSource
                 Fail(parts[0].Line, $"{of} joins {string.Join(" and ", kinds)} in one value; put text in quotes or separate the values with a comma or a new line");
                 return null;
             }
+            // `${shared} { MORE = x }` should merge, but Akka's parser keeps only the new keys, silently.
+            if (parts.Count > 1 && parts.Any(p => p is SourceSubstitution) && parts.Any(p => p is SourceObject or SourceArray))
+            {
+                Fail(parts[0].Line, $"{of} joins a substitution with {kinds[0]}, which Akka's parser merges wrongly (it keeps only part of it); write the whole value out");
+                return null;
+            }
             return new SourceValue(parts[0].Line, parts);
         }
 

@@ -24,6 +24,7 @@ public sealed class MalformedPipelineSpec
     [InlineData("include \"other.conf\"\npipeline { }\n", 1, "malformed HOCON: 'include' is not supported in pipeline files")]
     [InlineData("pipeline {\n  checkpoints += { name = a }\n}\n", 2, "malformed HOCON: '+=' is not supported (key 'checkpoints'); write the whole list")]
     [InlineData("pipeline {\n  env. { A = 1 }\n}\n", 2, "malformed HOCON: key 'env.' has an empty part between dots; put a key that contains dots in double quotes")]
+    [InlineData("shared { A = 1 }\npipeline {\n  env = ${shared} { B = 2 }\n}\n", 3, "malformed HOCON: key 'env' joins a substitution with an object, which Akka's parser merges wrongly (it keeps only part of it); write the whole value out")]
     [InlineData("pipeline {\n  name = ${oops\n}\n", 2, "malformed HOCON: unterminated substitution: '${' without a closing '}' on the same line")]
     public void Loader_should_report_malformed_hocon_with_its_line(string text, int line, string message)
     {
