@@ -15,6 +15,28 @@ internal sealed partial class RunActor
     /// <summary>Nodes each completed checkpoint changed, for finding races; rebuilt after recovery.</summary>
     private readonly Dictionary<string, Dictionary<NodeId, string>> _writes = new(StringComparer.Ordinal);
 
+    /// <summary>The same, by node: which completed checkpoints changed it. A race check then costs what was written.</summary>
+    private readonly Dictionary<NodeId, List<string>> _writersOf = [];
+
+    private void RememberWrites(string checkpoint, Dictionary<NodeId, string> nodes)
+    {
+        ForgetWrites(checkpoint);
+        _writes[checkpoint] = nodes;
+        foreach (var node in nodes.Keys)
+        {
+            if (!_writersOf.TryGetValue(node, out var writers)) _writersOf[node] = writers = [];
+            writers.Add(checkpoint);
+        }
+    }
+
+    private void ForgetWrites(string checkpoint)
+    {
+        if (!_writes.Remove(checkpoint, out var nodes)) return;
+        foreach (var node in nodes.Keys)
+            if (_writersOf.TryGetValue(node, out var writers) && writers.Remove(checkpoint) && writers.Count == 0)
+                _writersOf.Remove(node);
+    }
+
     /// <summary>
     /// How a revert went: the writers it had to revert on top of those asked (a cascade after a
     /// conflict), the conflict that made it cascade, or why it failed.
@@ -115,7 +137,7 @@ internal sealed partial class RunActor
             if (!_state.Has(writer.Checkpoint)) continue;
             var record = _state[writer.Checkpoint];
             if (record.State != CheckpointState.Completed) continue;
-            _writes.Remove(record.Name);
+            ForgetWrites(record.Name);
             _log.LogWarning("'{Checkpoint}' runs again: reverting a race undid its changes", record.Name);
             yield return new AttemptInterrupted(record.Name, record.Attempts, now);
         }
@@ -131,21 +153,48 @@ internal sealed partial class RunActor
     private void Recovered()
     {
         if (_state.Phase == RunPhase.New) return;
+        var active = _state.Phase is RunPhase.Running or RunPhase.Pausing or RunPhase.Cancelling;
         var interrupted = _state.Checkpoints.Where(c => c.State == CheckpointState.Running).ToList();
-        if (interrupted.Count == 0)
+        // Attempts start before their start is durable, so a crash may leave writes from an
+        // attempt the journal never heard of: the next attempt number of a pending checkpoint.
+        var ghosts = active
+            ? _state.Checkpoints.Where(c => c.State == CheckpointState.Pending).Select(c => new Writer(RunId, c.Name, c.Attempts + 1)).ToImmutableArray()
+            : [];
+        if (interrupted.Count == 0 && ghosts.IsEmpty)
         {
-            if (_state.Phase is RunPhase.Running or RunPhase.Pausing or RunPhase.Cancelling) Self.Tell(Continue.Instance);
+            if (active) Self.Tell(Continue.Instance);
             RebuildWrites();
             return;
         }
         var launches = interrupted.SelectMany(c => c.Launches).ToImmutableArray();
-        var alive = launches.Count(ProcessReaper.IsAlive);
-        _log.LogWarning("recovered after a crash: {Attempts} interrupted ({Names}); killing what is left of {Alive} of their {Launched} processes; reverting their changes",
-            interrupted.Count, string.Join(", ", interrupted.Select(c => $"{c.Name}#{c.Attempts}")), alive, launches.Length);
+        if (interrupted.Count > 0)
+            _log.LogWarning("recovered after a crash: {Attempts} interrupted ({Names}); killing what is left of {Alive} of their {Launched} processes; reverting their changes",
+                interrupted.Count, string.Join(", ", interrupted.Select(c => $"{c.Name}#{c.Attempts}")), launches.Count(ProcessReaper.IsAlive), launches.Length);
         Become(Reverting);
-        var attempts = interrupted.Select(c => (c.Name, c.Attempts)).ToImmutableArray();
-        RevertAsync([.. interrupted.Select(c => new Writer(RunId, c.Name, c.Attempts))], RunId, launches)
-            .PipeTo(Self, success: r => new InterruptedReverted(attempts, r));
+        var attempts = interrupted.Select(c => new Writer(RunId, c.Name, c.Attempts)).ToImmutableArray();
+        var doc = _docClient;
+        FindGhosts().PipeTo(Self, success: found => new GhostsFound(attempts, found, launches), failure: _ => new GhostsFound(attempts, [], launches));
+
+        async Task<ImmutableArray<Writer>> FindGhosts() =>
+            ghosts.IsEmpty ? [] : [.. (await doc.FindWritesAsync([.. ghosts]).ConfigureAwait(false)).Select(w => w.Writer).Distinct()];
+    }
+
+    private void OnGhostsFound(GhostsFound found)
+    {
+        if (!found.Ghosts.IsEmpty)
+            _log.LogWarning("recovered after a crash: {Count} attempts started just before it had written to the DOC ({Names}); reverting them",
+                found.Ghosts.Length, string.Join(", ", found.Ghosts.Select(g => $"{g.Checkpoint}#{g.Attempt}")));
+        var attempts = found.Interrupted.AddRange(found.Ghosts);
+        if (attempts.IsEmpty)
+        {
+            Become(Active);
+            Stash.UnstashAll();
+            if (_state.Phase is RunPhase.Running or RunPhase.Pausing or RunPhase.Cancelling) Self.Tell(Continue.Instance);
+            RebuildWrites();
+            return;
+        }
+        RevertAsync(attempts, RunId, found.Launches)
+            .PipeTo(Self, success: r => new InterruptedReverted([.. attempts.Select(w => (w.Checkpoint, w.Attempt))], r));
     }
 
     private void OnInterruptedReverted(InterruptedReverted reverted)
@@ -154,7 +203,11 @@ internal sealed partial class RunActor
         var now = Now;
         var events = new List<IRunEvent>(RaceErrors(reverted.Result));
         foreach (var (name, attempt) in reverted.Attempts)
-            events.Add(_state.Phase == RunPhase.Cancelling ? new AttemptCancelled(name, attempt, now) : new AttemptInterrupted(name, attempt, now));
+        {
+            // A lost start (the checkpoint is still pending) is always recorded as interrupted, which uses up its number.
+            var wasRunning = _state[name].State == CheckpointState.Running;
+            events.Add(wasRunning && _state.Phase == RunPhase.Cancelling ? new AttemptCancelled(name, attempt, now) : new AttemptInterrupted(name, attempt, now));
+        }
         if (reverted.Result.Failure is { } failure)
             events.Add(new ErrorRecorded(new CheckpointError(reverted.Attempts[0].Name, reverted.Attempts[0].Attempt, CheckpointErrorKind.CleanupError, null,
                 $"reverting interrupted attempts failed: {failure}", ImmutableSortedDictionary<string, string>.Empty, now)));
@@ -201,25 +254,24 @@ internal sealed partial class RunActor
     private List<IRunEvent> RacesOf(string checkpoint, int attempt, ImmutableArray<WrittenNode> nodes)
     {
         var mine = nodes.GroupBy(n => n.Node).ToDictionary(g => g.Key, g => g.First().Path);
-        _writes[checkpoint] = mine;
+        ForgetWrites(checkpoint);
         var races = new List<IRunEvent>();
-        foreach (var (other, theirs) in _writes)
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (node, path) in mine)
         {
-            if (other == checkpoint || _state.Graph.AreOrdered(checkpoint, other)) continue;
-            foreach (var node in mine.Keys)
-            {
-                if (!theirs.ContainsKey(node)) continue;
-                races.Add(RaceError(checkpoint, attempt, other, mine[node]));
-                break;
-            }
+            if (!_writersOf.TryGetValue(node, out var others)) continue;
+            foreach (var other in others)
+                if (!_state.Graph.AreOrdered(checkpoint, other) && reported.Add(other))
+                    races.Add(RaceError(checkpoint, attempt, other, path));
         }
+        if (mine.Count > 0) RememberWrites(checkpoint, mine);
         return races;
     }
 
     private void OnWritesRebuilt(WritesRebuilt rebuilt)
     {
         foreach (var group in rebuilt.Nodes.GroupBy(n => n.Writer.Checkpoint))
-            _writes[group.Key] = group.GroupBy(n => n.Node).ToDictionary(g => g.Key, g => g.First().Path);
+            RememberWrites(group.Key, group.GroupBy(n => n.Node).ToDictionary(g => g.Key, g => g.First().Path));
     }
 
     /// <summary>Sent to self after recovery to go on with a run that was active; local only.</summary>
@@ -230,6 +282,9 @@ internal sealed partial class RunActor
 
     /// <summary>Sent to self when a resume's reverts are done; local only.</summary>
     private sealed record ResumeReverted(RunResumed Resumed, RevertOutcome Result, IActorRef ReplyTo) : INoSerializationVerificationNeeded;
+
+    /// <summary>Sent to self when recovery knows which lost attempts wrote to the DOC; local only.</summary>
+    private sealed record GhostsFound(ImmutableArray<Writer> Interrupted, ImmutableArray<Writer> Ghosts, ImmutableArray<ProcessLaunch> Launches) : INoSerializationVerificationNeeded;
 
     /// <summary>Sent to self when the attempts a crash interrupted are reverted; local only.</summary>
     private sealed record InterruptedReverted(ImmutableArray<(string Name, int Attempt)> Attempts, RevertOutcome Result) : INoSerializationVerificationNeeded;

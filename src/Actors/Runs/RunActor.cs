@@ -112,6 +112,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         Command<Terminated>(Terminated);
         Command<ResumeReverted>(OnResumeReverted);
         Command<InterruptedReverted>(OnInterruptedReverted);
+        Command<GhostsFound>(OnGhostsFound);
         CommandAny(_ => Stash.Stash());
     }
 
@@ -220,7 +221,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         }
         var resumed = new RunResumed(command.From, [.. names.Where(reset.Contains)], command.PauseBefore, Now);
         _log.LogInformation("resume{From}: resetting {Reset}", command.From is null ? "" : $" from '{command.From}'", resumed.Reset.IsEmpty ? "nothing" : string.Join(", ", resumed.Reset));
-        foreach (var name in resumed.Reset) _writes.Remove(name);
+        foreach (var name in resumed.Reset) ForgetWrites(name);
         var sender = Sender;
         Become(Reverting);
         RevertAsync([.. revert], RunId).PipeTo(Self, success: r => new ResumeReverted(resumed, r, sender));
@@ -267,10 +268,12 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        var errors = _state.Errors
-            .Where(e => query.Checkpoint is null || e.Checkpoint == query.Checkpoint)
-            .Where(e => query.Kind is null || e.Kind == query.Kind);
-        Sender.Tell(new ErrorsResult(RunId, [.. errors], null));
+        Reply(() => new ErrorsResult(RunId,
+        [
+            .. _state.Errors
+                .Where(e => query.Checkpoint is null || e.Checkpoint == query.Checkpoint)
+                .Where(e => query.Kind is null || e.Kind == query.Kind),
+        ], null));
     }
 
     private void Subscribe(SubscribeProgress subscribe)
@@ -305,7 +308,17 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             Context.Stop(Self);
             return;
         }
-        Sender.Tell(RunReply.Of(Status()));
+        Reply(() => RunReply.Of(Status()));
+    }
+
+    /// <summary>
+    /// Replies once every event applied so far is durable: state is applied before it is written,
+    /// and a caller must never see a phase that a crash could still take back.
+    /// </summary>
+    private void Reply(Func<object> reply)
+    {
+        var sender = Sender;
+        DeferAsync(reply, r => sender.Tell(r()));
     }
 
     private void Refuse(string reason) => Sender.Tell(RunReply.Refused(_state.Phase == RunPhase.New
@@ -355,12 +368,14 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var slots = Parallelism - _live.Count;
+        var starting = new List<AttemptStarted>();
         foreach (var record in _state.Ready(now, slots, _live.Keys.ToHashSet(StringComparer.Ordinal)))
         {
             var started = new AttemptStarted(record.Name, record.Attempts + 1, now);
             _state.Apply(started);
             _live[record.Name] = new LiveAttempt(record.Name, started.Attempt);
             batch.Add(started);
+            starting.Add(started);
         }
         if (_live.Count == 0 && _state.StopPhase(false, now) is { } phase)
         {
@@ -378,16 +393,16 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var last = batch[^1];
-        // Async: completions arriving while a write is in flight are handled at once and their
-        // events share the next write, so a wide graph is not one fsync per checkpoint. Effects
-        // still wait for durability: attempts start, and callers hear back, only once it is written.
+        // Attempts start before their start is durable: waiting would put an fsync between every
+        // completion and the next start. That is safe because recovery reverts what an attempt
+        // whose start never reached the journal wrote (see Recovered), and a process waits at its
+        // gate until its launch is journalled, which comes after the start. Completions arriving
+        // while a write is in flight share the next write; callers hear back once it is durable.
+        foreach (var started in starting) Spawn(started);
         PersistAllAsync(batch, e =>
         {
             switch (e)
             {
-                case AttemptStarted started:
-                    Spawn(started);
-                    break;
                 case AttemptCompleted { Checkpoint: var name }:
                     Publish(_state[name]);
                     break;

@@ -169,6 +169,8 @@ internal sealed class RunState
             case AttemptInterrupted interrupted:
             {
                 var record = _checkpoints[interrupted.Checkpoint];
+                // An attempt whose start was lost in a crash is recorded here: its number is used.
+                record.Attempts = Math.Max(record.Attempts, interrupted.Attempt);
                 SetState(record, CheckpointState.Pending);
                 record.Ended = interrupted.At;
                 record.Percent = 0;

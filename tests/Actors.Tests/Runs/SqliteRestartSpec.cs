@@ -124,6 +124,34 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Recovery_should_revert_what_an_attempt_wrote_when_its_start_never_reached_the_journal()
+    {
+        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scripted.On("second", async (context, token) =>
+        {
+            if (context.Attempt > 1) return;
+            inSecond.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        var (first, engine) = Boot();
+        await engine.StartAsync("ghost", Pipeline("first", "second", "third"));
+        await inSecond.Task.WaitAsync(Patience);
+        // Attempts start before their start is durable: this is what "third" would have written had
+        // it started and the process died before its AttemptStarted reached the journal.
+        var doc = await engine.DocAsync("ghost");
+        await doc.As(new Writer("ghost", "third", 1)).InsertAsync("/persistent", new NewNode("lost", "Step", PropertyMap.Empty, []));
+
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        await restarted.StatusAsync("ghost");
+        var done = await WaitForStop(restarted, "ghost");
+
+        Assert.Equal(RunPhase.Completed, done.Phase);
+        Assert.Equal([1, 2, 2], done.Checkpoints.Select(c => c.Attempts));
+        Assert.Empty(await (await restarted.DocAsync("ghost")).FindAsync("/persistent/lost"));
+    }
+
+    [Fact]
     public async Task A_recovered_run_should_pause_when_continue_after_recovery_is_off()
     {
         var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
