@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Caiman.Host.Control;
+using Caiman.Host.Daemon;
 using Caiman.Host.Verbs;
 
 namespace Caiman.Host;
@@ -15,7 +17,10 @@ internal static class Cli
             Recursive = true,
         };
         var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
-        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DemoVerb(data))) root.Subcommands.Add(verb);
+        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)).Append(DemoVerb(data)))
+            root.Subcommands.Add(verb);
+        // Every verb goes to the daemon serving the data directory when one answers.
+        Connect.Daemon = DaemonClient.TryConnectAsync;
         return root;
     }
 

@@ -9,7 +9,8 @@ public sealed class DataDirectoryInUseException(string directory, string owner)
 
 /// <summary>
 /// An exclusive lock on a data directory (the file <c>caiman.lock</c>, locked by the OS, so a
-/// killed owner releases it). It holds the owner's pid for messages.
+/// killed owner releases it). The owner's pid goes in <c>caiman.pid</c> beside it, for messages:
+/// the locked file itself cannot be read by anyone else.
 /// </summary>
 public sealed class DataLock : IDisposable
 {
@@ -24,9 +25,7 @@ public sealed class DataLock : IDisposable
         {
             // FileShare.None on Linux takes an advisory lock (flock) that another process's open refuses.
             var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            file.SetLength(0);
-            using (var writer = new StreamWriter(file, leaveOpen: true)) writer.Write(Environment.ProcessId);
-            file.Flush();
+            File.WriteAllText(Path.Combine(directory, "caiman.pid"), Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             return new DataLock(file);
         }
         catch (IOException)
@@ -34,8 +33,7 @@ public sealed class DataLock : IDisposable
             string owner;
             try
             {
-                using var reader = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                owner = $"caiman process {new StreamReader(reader).ReadToEnd().Trim()}";
+                owner = $"caiman process {File.ReadAllText(Path.Combine(directory, "caiman.pid")).Trim()}";
             }
             catch (IOException)
             {
