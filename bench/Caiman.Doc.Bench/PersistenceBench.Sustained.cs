@@ -106,7 +106,7 @@ internal static partial class PersistenceBench
                 foreach (var c in started)
                 {
                     await c.System.Terminate();
-                    DeleteDb(c.File);
+                    ScratchDirectory.DeleteDatabase(c.File);
                 }
             }
         }
@@ -134,11 +134,11 @@ internal static partial class PersistenceBench
             var windows = r.Snapshots.Select(s => s.Window).ToHashSet();
             for (var w = 0; w < r.WindowRates.Length; w++) (windows.Contains(w) ? with : without).Add(r.WindowRates[w]);
         }
-        if (with.Count > 0) ctx.Facts["sustained-with"] = $"{MedianOf(with).ToString("R", CultureInfo.InvariantCulture)}|{with.Count}";
-        if (without.Count > 0) ctx.Facts["sustained-without"] = $"{MedianOf(without).ToString("R", CultureInfo.InvariantCulture)}|{without.Count}";
+        if (with.Count > 0) ctx.Facts["sustained-with"] = $"{Stats.Median(with).ToString("R", CultureInfo.InvariantCulture)}|{with.Count}";
+        if (without.Count > 0) ctx.Facts["sustained-without"] = $"{Stats.Median(without).ToString("R", CultureInfo.InvariantCulture)}|{without.Count}";
         var (slowRep, slowWindow, _) = reps.SelectMany((r, i) => r.WindowRates.Select((v, w) => (Rep: i, Window: w, Rate: v))).MinBy(x => x.Rate);
         ctx.Facts["sustained-slowest"] = $"{reps[slowRep].WindowRates[slowWindow].ToString("R", CultureInfo.InvariantCulture)}|{slowRep}|{slowWindow}|{reps[slowRep].Snapshots.Count(s => s.Window == slowWindow)}";
-        ctx.Facts["sustained-median-window"] = MedianOf([.. reps.SelectMany(r => r.WindowRates)]).ToString("R", CultureInfo.InvariantCulture);
+        ctx.Facts["sustained-median-window"] = Stats.Median([.. reps.SelectMany(r => r.WindowRates)]).ToString("R", CultureInfo.InvariantCulture);
 
         var quietText = $"{quiet.TotalMilliseconds:N0} ms";
         figure.Detail = $"one pipelined run of {total:N0} SetProperties per repetition, with no pause, over {Subtrees} subtrees ({nodes} nodes each), so {Fmt.Count(events, "event", "events")} or more per subtree, " +
@@ -182,7 +182,7 @@ internal static partial class PersistenceBench
     /// <summary>Reads the snapshot table until stopped, then once more; returns how many reads and the longest time between two.</summary>
     private static async Task<(int Polls, double LongestGapMs)> PollSnapshots(string file, Dictionary<(string Pid, long Seq), long> seen, CancellationToken stop)
     {
-        using var connection = Sqlite.Open(file);
+        using var connection = SqliteFile.Open(file);
         var clock = Stopwatch.StartNew();
         double? last = null;
         double longest = 0;
@@ -209,21 +209,4 @@ internal static partial class PersistenceBench
     /// <summary>The n of a subtree's persistence id, which ends in /persistent/p{n}.</summary>
     private static int SubtreeIndex(string pid) =>
         int.Parse(pid[(pid.LastIndexOf("/persistent/p", StringComparison.Ordinal) + "/persistent/p".Length)..], CultureInfo.InvariantCulture);
-
-    private static double MedianOf(IReadOnlyCollection<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        var mid = sorted.Length / 2;
-        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    }
-
-    private static void DeleteDb(string file)
-    {
-        foreach (var f in new[] { file, file + "-wal", file + "-shm" })
-        {
-            try { if (File.Exists(f)) File.Delete(f); }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-        }
-    }
 }

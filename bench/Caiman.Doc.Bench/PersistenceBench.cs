@@ -12,29 +12,16 @@ internal static partial class PersistenceBench
 {
     private const int Subtrees = 8;
 
-    public static string TempDir { get; } = Path.Combine(Path.GetTempPath(), $"caiman-doc-bench-{Environment.ProcessId}");
+    /// <summary>The run's SQLite files; deleted when the run ends.</summary>
+    public static ScratchDirectory Scratch { get; } = new("caiman-doc-bench");
 
-    private static string DbFile(string name)
-    {
-        Directory.CreateDirectory(TempDir);
-        var file = Path.Combine(TempDir, name);
-        foreach (var f in new[] { file, file + "-wal", file + "-shm" })
-            if (File.Exists(f)) File.Delete(f);
-        return file;
-    }
-
-    public static void Cleanup()
-    {
-        try { if (Directory.Exists(TempDir)) Directory.Delete(TempDir, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    private static string DbFile(string name) => Scratch.NewFile(name);
 
     /// <summary>Each subtree's latest journal sequence number.</summary>
     private static Dictionary<string, long> JournalHeads(string file)
     {
         var result = new Dictionary<string, long>();
-        using var connection = Sqlite.Open(file);
+        using var connection = SqliteFile.Open(file);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT persistence_id, max(sequence_number) FROM journal WHERE persistence_id LIKE '%/persistent/%' GROUP BY persistence_id";
         using var reader = command.ExecuteReader();
@@ -47,7 +34,7 @@ internal static partial class PersistenceBench
     {
         var result = new Dictionary<string, (long, long)>();
         if (Sqlite.Scalar(file, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'snapshot'") == 0) return result;
-        using var connection = Sqlite.Open(file);
+        using var connection = SqliteFile.Open(file);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT persistence_id, sequence_number, length(snapshot) FROM snapshot s WHERE persistence_id LIKE '%/persistent/%' " +
             "AND sequence_number = (SELECT max(sequence_number) FROM snapshot t WHERE t.persistence_id = s.persistence_id)";

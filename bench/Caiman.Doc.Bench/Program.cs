@@ -8,28 +8,19 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        Selection.UseInvariantCulture();
 
         // Child-process roles (started by this program itself).
         if (args.Length > 0 && args[0] == "serve") return await RemoteBench.Serve();
         if (args.Length == 4 && args[0] == "recover")
             return await PersistenceBench.RecoverChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
 
-        var quick = args.Contains("--quick");
-        var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        if (selected.Count == 0) selected.Add("all");
-        var unknown = selected.Where(s => !Selections.Contains(s)).ToList();
-        if (unknown.Count > 0 || args.Contains("--help"))
-        {
-            Console.Error.WriteLine($"usage: Caiman.Doc.Bench [{string.Join('|', Selections)}]... [--quick]");
-            return unknown.Count > 0 ? 2 : 0;
-        }
-        bool Runs(string name) => selected.Contains("all") || selected.Contains(name);
+        if (!Selection.TryParse("Caiman.Doc.Bench", args, Selections, out var selection, out var exitCode)) return exitCode;
+        var quick = selection.Quick;
+        bool Runs(string name) => selection.Runs(name);
 
         var ctx = new BenchContext(quick);
-        var started = DateTimeOffset.UtcNow;
-        var cpuStart = Report.CpuSample.Now();
+        var run = RunInfo.Begin("Caiman.Doc.Bench", args);
         ctx.Log($"Caiman.Doc.Bench {string.Join(' ', args)} ({(quick ? "quick: 3 repetitions, smaller sizes" : "5 repetitions")})");
         try
         {
@@ -45,19 +36,10 @@ public static class Program
         }
         finally
         {
-            PersistenceBench.Cleanup();
+            PersistenceBench.Scratch.Delete();
         }
 
-        var report = Report.Markdown(ctx, started, args, cpuStart);
-        Console.WriteLine();
-        Console.WriteLine(report);
-        if (selected.Contains("all"))
-        {
-            var path = Path.Combine(Report.RepoRoot(), "bench", "results", quick ? "doc.quick.md" : "doc.md");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllTextAsync(path, report);
-            ctx.Log($"wrote {path}");
-        }
-        return ctx.Problems.Count == 0 ? 0 : 1;
+        var report = Report.Markdown(ctx, run);
+        return await Results.PublishAsync(ctx, report, selection.All ? (quick ? "doc.quick.md" : "doc.md") : null);
     }
 }

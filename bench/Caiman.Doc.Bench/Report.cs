@@ -1,38 +1,18 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Caiman.Doc.Bench;
 
 internal static class Report
 {
-    public static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(Environment.CurrentDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Caiman.Actors.sln"))) return dir.FullName;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Caiman.Actors.sln"))) return dir.FullName;
-        throw new InvalidOperationException("cannot find the repository root (Caiman.Actors.sln)");
-    }
-
-    public static string Markdown(BenchContext ctx, DateTimeOffset started, string[] args, CpuSample cpuStart)
+    public static string Markdown(BenchContext ctx, RunInfo run)
     {
         var plain = ctx.Find("plain")?.Median ?? double.NaN;
         var inproc = ctx.Find("inproc-pipelined")?.Median ?? double.NaN;
         var md = new StringBuilder();
-        md.AppendLine("# DOC benchmark results");
-        md.AppendLine();
-        md.AppendLine($"- Date: {started:yyyy-MM-dd HH:mm} UTC; run time {ctx.Elapsed.TotalMinutes:N1} min");
-        md.AppendLine($"- Command: `dotnet run -c Release --project bench/Caiman.Doc.Bench -- {string.Join(' ', args.DefaultIfEmpty("all"))}`");
-        md.AppendLine($"- Machine: {Environment.ProcessorCount} cores ({CpuModel()}), {TotalRamGiB():N1} GiB RAM, {RuntimeInformation.OSDescription} ({RuntimeInformation.OSArchitecture})");
-        md.AppendLine($"- Runtime: {RuntimeInformation.FrameworkDescription}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC, Release build, TieredPGO on; Akka.NET {typeof(Akka.Actor.ActorSystem).Assembly.GetName().Version}");
-        md.AppendLine($"- Machine load: {Load(cpuStart, CpuSample.Now())} (this is a shared VM: figures move by tens of percent from run to run, so compare figures of the same run)");
-        md.AppendLine($"- Each figure is the median of {ctx.Reps} repetitions (after a warm-up); all samples are listed. Throughputs are also given as a ratio of the plain tree measured in this same run.");
-        md.AppendLine();
-        md.AppendLine("## Against the targets");
-        md.AppendLine();
-        md.AppendLine("| Figure | Median | vs plain tree | Target | Met | Samples |");
-        md.AppendLine("| --- | ---: | ---: | --- | --- | --- |");
+        Results.AppendHeader(md, "DOC benchmark results", run, ctx.Elapsed,
+            "this is a shared VM: figures move by tens of percent from run to run, so compare figures of the same run",
+            $"Each figure is the median of {ctx.Reps} repetitions (after a warm-up); all samples are listed. Throughputs are also given as a ratio of the plain tree measured in this same run.");
+        Results.AppendTableStart(md, "Against the targets", "| Figure | Median | vs plain tree | Target | Met | Samples |", "| --- | ---: | ---: | --- | --- | --- |");
         foreach (var f in ctx.Figures.Where(f => f.Target is not null || f.Key == "plain"))
             md.AppendLine(Row(f, plain));
         md.AppendLine();
@@ -41,14 +21,8 @@ internal static class Report
             md.AppendLine(RemoteHeadline(ctx, inproc / remote.Median, plain / remote.Median));
             md.AppendLine();
         }
-        var misses = ctx.Figures.Where(f => f.Met(plain) == false).ToList();
-        if (misses.Count > 0)
-        {
-            md.AppendLine("## Why the misses");
-            md.AppendLine();
-            foreach (var f in misses) md.AppendLine($"- **{f.Name}** ({Fmt.Value(f.Median, f.Unit)}, target {f.Target}): {Why.Explain(f, ctx)}");
-            md.AppendLine();
-        }
+        Results.AppendList(md, "Why the misses", ctx.Figures.Where(f => f.Met(plain) == false).Select(f =>
+            $"**{f.Name}** ({Fmt.Value(f.Median, f.Unit)}, target {f.Target}): {Why.Explain(f, ctx)}"));
         // The comparison of snapshots on, off and the journal floor is reported whether or not the target was met.
         var sustained = ctx.Find("persisted-sustained") is { Samples.Count: > 0 } s ? s : null;
         if (ctx.Find("persisted") is { Samples.Count: > 0 } persisted && persisted.Met(plain) != false)
@@ -63,10 +37,7 @@ internal static class Report
                 md.AppendLine();
             }
         }
-        md.AppendLine("## Figures that explain the others");
-        md.AppendLine();
-        md.AppendLine("| Figure | Median | vs plain tree | Samples |");
-        md.AppendLine("| --- | ---: | ---: | --- |");
+        Results.AppendTableStart(md, "Figures that explain the others", "| Figure | Median | vs plain tree | Samples |", "| --- | ---: | ---: | --- |");
         foreach (var f in ctx.Figures.Where(f => f.Target is null && f.Key != "plain"))
             md.AppendLine($"| {f.Name} | {Fmt.Value(f.Median, f.Unit)} | {Ratio(f, plain)} | {Samples(f)} |");
         md.AppendLine();
@@ -74,24 +45,10 @@ internal static class Report
         md.AppendLine();
         foreach (var f in ctx.Figures.Where(f => f.Detail is not null)) md.AppendLine($"- **{f.Name}**: {f.Detail}.");
         md.AppendLine();
-        if (ctx.Findings.Count > 0)
-        {
-            md.AppendLine("## Findings about the DOC's design");
-            md.AppendLine();
-            foreach (var finding in ctx.Findings) md.AppendLine($"- {finding}");
-            md.AppendLine();
-        }
-        if (ctx.Notes.Count > 0)
-        {
-            md.AppendLine("## Notes from the run");
-            md.AppendLine();
-            foreach (var note in ctx.Notes) md.AppendLine($"- {note}");
-            md.AppendLine();
-        }
-        md.AppendLine("## Problems seen in the DOC");
-        md.AppendLine();
-        if (ctx.Problems.Count == 0) md.AppendLine("None: every reply was the expected one, and the trees after the in-process and remote runs matched the plain tree after the same operations.");
-        foreach (var p in ctx.Problems) md.AppendLine($"- {p}");
+        Results.AppendList(md, "Findings about the DOC's design", ctx.Findings);
+        Results.AppendList(md, "Notes from the run", ctx.Notes);
+        Results.AppendProblems(md, "Problems seen in the DOC", ctx.Problems,
+            "None: every reply was the expected one, and the trees after the in-process and remote runs matched the plain tree after the same operations.");
         return md.ToString();
     }
 
@@ -131,64 +88,6 @@ internal static class Report
         _ when f.Unit.StartsWith('B') => Fmt.N1(s),
         _ => Fmt.N0(s),
     }));
-
-    /// <summary>Load average and the share of CPU time the hypervisor took (steal) while the run went on.</summary>
-    public static string Load(CpuSample start, CpuSample end)
-    {
-        var total = end.Total - start.Total;
-        var steal = total > 0 ? 100.0 * (end.Steal - start.Steal) / total : 0;
-        var idle = total > 0 ? 100.0 * (end.Idle - start.Idle) / total : 0;
-        return $"load average {start.LoadAverage} at the start, {end.LoadAverage} at the end; over the run the CPUs were {Fmt.N1(idle)}% idle and {Fmt.N1(steal)}% stolen by the hypervisor";
-    }
-
-    internal sealed record CpuSample(long Total, long Idle, long Steal, string LoadAverage)
-    {
-        public static CpuSample Now()
-        {
-            try
-            {
-                var cpu = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
-                var load = string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
-                return new CpuSample(cpu.Take(8).Sum(), cpu[3] + cpu[4], cpu.Length > 7 ? cpu[7] : 0, load);
-            }
-            catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or InvalidOperationException)
-            {
-                return new CpuSample(0, 0, 0, "unknown");
-            }
-        }
-    }
-
-    private static string CpuModel()
-    {
-        try
-        {
-            using var lscpu = Process.Start(new ProcessStartInfo("lscpu") { RedirectStandardOutput = true, UseShellExecute = false });
-            if (lscpu is not null)
-            {
-                var output = lscpu.StandardOutput.ReadToEnd();
-                lscpu.WaitForExit(5000);
-                var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("Model name:", StringComparison.Ordinal));
-                if (line is not null) return line["Model name:".Length..].Trim();
-            }
-        }
-        catch (System.ComponentModel.Win32Exception) { }
-        if (File.Exists("/proc/cpuinfo"))
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            if (line is not null) return line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        return RuntimeInformation.ProcessArchitecture.ToString();
-    }
-
-    private static double TotalRamGiB()
-    {
-        if (File.Exists("/proc/meminfo"))
-        {
-            var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemTotal:", StringComparison.Ordinal));
-            if (line is not null && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out var kb)) return kb / 1024.0 / 1024.0;
-        }
-        return GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
-    }
 }
 
 /// <summary>

@@ -1,31 +1,14 @@
-using Microsoft.Data.Sqlite;
-
 namespace Caiman.Doc.Bench;
 
 /// <summary>Reads the journal's SQLite file directly (read-only questions; the DOC keeps writing through Akka).</summary>
 internal static class Sqlite
 {
-    public static SqliteConnection Open(string file)
-    {
-        var connection = new SqliteConnection($"Data Source={file};Pooling=False");
-        connection.Open();
-        return connection;
-    }
-
-    public static List<(string Name, string Sql)> Schema(string file)
-    {
-        using var connection = Open(file);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name";
-        using var reader = command.ExecuteReader();
-        var result = new List<(string, string)>();
-        while (reader.Read()) result.Add((reader.GetString(0), reader.GetString(1)));
-        return result;
-    }
+    public static List<(string Name, string Sql)> Schema(string file) =>
+        SqliteFile.Query(file, "SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name", r => (r.GetString(0), r.GetString(1)));
 
     public static long Scalar(string file, string sql)
     {
-        using var connection = Open(file);
+        using var connection = SqliteFile.Open(file);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         return Convert.ToInt64(command.ExecuteScalar() ?? 0L, System.Globalization.CultureInfo.InvariantCulture);
@@ -37,7 +20,7 @@ internal static class Sqlite
     /// <summary>Journal rows after <paramref name="afterOrdering"/>; the row size adds every column's stored length (integers as 8).</summary>
     public static List<Row> JournalRows(string file, long afterOrdering)
     {
-        using var connection = Open(file);
+        using var connection = SqliteFile.Open(file);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT * FROM journal WHERE ordering > $o ORDER BY ordering";
         command.Parameters.AddWithValue("$o", afterOrdering);
@@ -81,7 +64,7 @@ internal static class Sqlite
     /// <summary>Moves the WAL into the database and empties it, so its size afterwards is what was written since.</summary>
     public static bool TruncateWal(string file)
     {
-        using var connection = Open(file);
+        using var connection = SqliteFile.Open(file);
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
         using var reader = command.ExecuteReader();

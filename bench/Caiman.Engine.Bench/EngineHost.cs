@@ -48,7 +48,10 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <summary>The SQLite file of the journal; null for the in-memory journal.</summary>
     public string? DbFile { get; }
 
-    public static string TempDir { get; } = Path.Combine(Path.GetTempPath(), $"caiman-engine-bench-{Environment.ProcessId}");
+    /// <summary>The run's SQLite files and process working files; deleted when the run ends.</summary>
+    public static ScratchDirectory Scratch { get; } = new("caiman-engine-bench");
+
+    public static string TempDir => Scratch.Path;
 
     /// <summary>The bench's types: the built-in ones (process among them) and the bench's own.</summary>
     public static CheckpointTypes Types() => CheckpointTypes.BuiltIn().Add(new NoOpCheckpointType()).Add(new DocWriteCheckpointType());
@@ -86,21 +89,7 @@ internal sealed class EngineHost : IAsyncDisposable
         GC.Collect();
     }
 
-    public static string NewFile(string name)
-    {
-        Directory.CreateDirectory(TempDir);
-        var file = Path.Combine(TempDir, name);
-        foreach (var f in new[] { file, file + "-wal", file + "-shm" })
-            if (File.Exists(f)) File.Delete(f);
-        return file;
-    }
-
-    public static void Cleanup()
-    {
-        try { if (Directory.Exists(TempDir)) Directory.Delete(TempDir, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
+    public static string NewFile(string name) => Scratch.NewFile(name);
 
     /// <summary>Starts the run and waits until it stops; returns the final status and the wall time from the start call.</summary>
     public async Task<(RunStatus Status, TimeSpan Elapsed)> RunAsync(string runId, PipelineDefinition pipeline, TimeSpan timeout)

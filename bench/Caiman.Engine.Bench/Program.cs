@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Caiman.Engine.Bench;
 
 public static class Program
@@ -8,29 +6,20 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        Selection.UseInvariantCulture();
 
-        var quick = args.Contains("--quick");
-        var selected = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
-        if (selected.Count == 0) selected.Add("all");
-        var unknown = selected.Where(s => !Selections.Contains(s)).ToList();
-        if (unknown.Count > 0 || args.Contains("--help"))
-        {
-            Console.Error.WriteLine($"usage: Caiman.Engine.Bench [{string.Join('|', Selections)}]... [--quick]");
-            return unknown.Count > 0 ? 2 : 0;
-        }
-        bool Runs(string name) => selected.Contains("all") || selected.Contains(name);
+        if (!Selection.TryParse("Caiman.Engine.Bench", args, Selections, out var selection, out var exitCode)) return exitCode;
+        var quick = selection.Quick;
+        bool Runs(string name) => selection.Runs(name);
 
         var ctx = new BenchContext(quick);
-        var started = DateTimeOffset.UtcNow;
-        var cpuStart = Report.CpuSample.Now();
+        var run = RunInfo.Begin("Caiman.Engine.Bench", args);
         ctx.Log($"Caiman.Engine.Bench {string.Join(' ', args)} ({(quick ? "quick: 3 repetitions" : "5 repetitions")})");
         try
         {
             // In-process figures first (no-op and DOC-writing checkpoints), then those that run processes.
             // "overhead" and "wide" are groups; their parts can be run alone (e.g. under a profiler).
-            bool Part(string group, string part) => Runs(group) || selected.Contains(part);
+            bool Part(string group, string part) => Runs(group) || selection.Names(part);
             if (Runs("overhead") || Runs("wide")) await Section(ctx, "plain loop", () => OverheadBench.Baseline(ctx));
             if (Part("overhead", "floor") || Part("overhead", "chain-sqlite") || Part("overhead", "chain-inmem"))
                 await Section(ctx, "chains and journal floor", () => OverheadBench.Run(ctx, Part("overhead", "floor"), Part("overhead", "chain-sqlite"), Part("overhead", "chain-inmem")));
@@ -51,21 +40,12 @@ public static class Program
         }
         finally
         {
-            EngineHost.Cleanup();
+            EngineHost.Scratch.Delete();
         }
 
         Why.Explain(ctx);
-        var report = Report.Markdown(ctx, started, args, cpuStart);
-        Console.WriteLine();
-        Console.WriteLine(report);
-        if (selected.Contains("all"))
-        {
-            var path = Path.Combine(Report.RepoRoot(), "bench", "results", quick ? "engine.quick.md" : "engine.md");
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            await File.WriteAllTextAsync(path, report);
-            ctx.Log($"wrote {path}");
-        }
-        return ctx.Problems.Count == 0 ? 0 : 1;
+        var report = Report.Markdown(ctx, run);
+        return await Results.PublishAsync(ctx, report, selection.All ? (quick ? "engine.quick.md" : "engine.md") : null);
     }
 
     /// <summary>Runs one part; an exception is the engine's (or the harness's) problem to report, and the other parts still run.</summary>

@@ -54,11 +54,10 @@ internal static class ResumeBench
         await DocIsWhole(ctx, host, $"after {resumes} resumes");
 
         var tenth = Math.Max(1, resumes / 10);
-        double Med(IEnumerable<double> xs) { var s = xs.Order().ToArray(); return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2; }
-        ctx.Facts["resume-first-tenth"] = Med(total.Samples.Take(tenth));
-        ctx.Facts["resume-last-tenth"] = Med(total.Samples.TakeLast(tenth));
-        ctx.Facts["revert-first-tenth"] = Med(revert.Samples.Take(tenth));
-        ctx.Facts["revert-last-tenth"] = Med(revert.Samples.TakeLast(tenth));
+        ctx.Facts["resume-first-tenth"] = Stats.Median(total.Samples.Take(tenth));
+        ctx.Facts["resume-last-tenth"] = Stats.Median(total.Samples.TakeLast(tenth));
+        ctx.Facts["revert-first-tenth"] = Stats.Median(revert.Samples.Take(tenth));
+        ctx.Facts["revert-last-tenth"] = Stats.Median(revert.Samples.TakeLast(tenth));
         ctx.Note($"resume, by order: the first {tenth} resumes took {Fmt.N1(ctx.Facts["resume-first-tenth"])} ms (median; ResumeAsync {Fmt.N1(ctx.Facts["revert-first-tenth"])} ms), the last {tenth} {Fmt.N1(ctx.Facts["resume-last-tenth"])} ms (ResumeAsync {Fmt.N1(ctx.Facts["revert-last-tenth"])} ms); " +
             $"by then each of the {rerun} checkpoints had {resumes + 1} attempts. All samples in order, until completed: {Fmt.Trend(total.Samples, "ms")}");
 
