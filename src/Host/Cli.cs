@@ -12,8 +12,7 @@ internal static class Cli
     {
         var data = new Option<string>("--data")
         {
-            Description = "Data directory: the run journal (caiman.db), each run's log, the daemon's socket",
-            DefaultValueFactory = _ => DataDirectory.Default(),
+            Description = "Data directory: the run journal (caiman.db), each run's log, the daemon's socket (default: $CAIMAN_DATA, else $XDG_DATA_HOME/caiman or ~/.local/share/caiman)",
             Recursive = true,
         };
         var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
@@ -29,7 +28,7 @@ internal static class Cli
         var command = new Command("demo", "A DOC demo: writes from three checkpoints, a revert, and recovery after a restart");
         command.SetAction(async (parse, _) =>
         {
-            var directory = parse.GetValue(data)!;
+            var directory = DataDirectory.From(parse.GetValue(data));
             try
             {
                 await Demo.Run(directory);
@@ -62,6 +61,9 @@ internal static class ExitCodes
 
 internal static class DataDirectory
 {
+    /// <summary>The --data value, or the default when it was not given.</summary>
+    public static string From(string? option) => string.IsNullOrEmpty(option) ? Default() : option;
+
     /// <summary>$CAIMAN_DATA, else $XDG_DATA_HOME/caiman, else ~/.local/share/caiman.</summary>
     public static string Default()
     {

@@ -50,7 +50,7 @@ public static class DaemonCommand
         // after SIGTERM, while the daemon needs its whole stop timeout to suspend its runs.
         command.SetAction(parse =>
         {
-            var directory = Path.GetFullPath(parse.GetValue(data)!);
+            var directory = Path.GetFullPath(DataDirectory.From(parse.GetValue(data)));
             var settings = new DaemonSettings(
                 directory,
                 Path.GetFullPath(parse.GetValue(socket) ?? DaemonClient.SocketIn(directory)),

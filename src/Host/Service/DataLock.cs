@@ -43,5 +43,21 @@ public sealed class DataLock : IDisposable
         }
     }
 
+    /// <summary>Whether another process owns the directory now.</summary>
+    public static bool IsHeld(string directory)
+    {
+        var path = Path.Combine(directory, "caiman.lock");
+        if (!File.Exists(path)) return false;
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            return false;
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     public void Dispose() => _file.Dispose();
 }

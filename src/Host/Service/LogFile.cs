@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Caiman.Actors.Protocol;
 
 namespace Caiman.Host.Service;
 
@@ -9,11 +8,17 @@ public static class LogFile
     /// <summary>Whether a line of the run log belongs to the checkpoint (its <c>checkpoint=</c> field).</summary>
     public static bool IsOf(string line, string checkpoint) => line.Contains($" checkpoint={checkpoint} ", StringComparison.Ordinal);
 
+    /// <summary>Completes once no process owns the data directory (the `caiman run` that held it has ended).</summary>
+    public static async Task Released(string data, CancellationToken cancellationToken)
+    {
+        while (DataLock.IsHeld(data)) await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// The file's lines; with <paramref name="follow"/>, also the lines written later, until
     /// <paramref name="stopped"/> completes (then what is left is read) or the token fires.
     /// </summary>
-    public static async IAsyncEnumerable<string> ReadAsync(string file, bool follow, Task<RunStatus> stopped, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<string> ReadAsync(string file, bool follow, Task stopped, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (!File.Exists(file))
         {

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Caiman.Checkpoints;
+using Caiman.Actors.Logging;
 using Caiman.Host.Output;
+using Caiman.Host.Service;
 
 namespace Caiman.Host.Verbs;
 
@@ -23,7 +25,7 @@ internal static class QueryVerbs
         var runId = RunVerbs.RunId();
         var json = Json();
         var command = new Command("list", "The run's checkpoints: state, attempts, duration, and an X where it can be resumed from") { runId, json };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             var status = await service.StatusAsync(parse.GetValue(runId)!);
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(status.Checkpoints));
@@ -38,7 +40,7 @@ internal static class QueryVerbs
         var runId = new Argument<string?>("run-id") { Description = "The run (default: every run)", Arity = ArgumentArity.ZeroOrOne };
         var json = Json();
         var command = new Command("status", "A run's phase, progress and checkpoints; without a run id, every run") { runId, json };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             if (parse.GetValue(runId) is { } id)
             {
@@ -66,7 +68,7 @@ internal static class QueryVerbs
         var kind = new Option<CheckpointErrorKind?>("--kind") { Description = "Only errors of this kind: Error, CleanupError, Repaired, Warning" };
         var json = Json();
         var command = new Command("errors", "The run's error service: every error, cleanup error, repair and warning recorded") { runId, checkpoint, kind, json };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             var errors = await service.ErrorsAsync(parse.GetValue(runId)!, parse.GetValue(checkpoint), parse.GetValue(kind));
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(errors));
@@ -82,22 +84,36 @@ internal static class QueryVerbs
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Only this checkpoint's lines" };
         var follow = new Option<bool>("--follow", "-f") { Description = "Keep printing new lines until the run stops (Ctrl-C to stop following)" };
         var command = new Command("log", "The run's log: one line per entry, with run and checkpoint on each") { runId, checkpoint, follow };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        command.SetAction(async (parse, token) =>
         {
-            var id = parse.GetValue(runId)!;
-            if (parse.GetValue(checkpoint) is { } name && !(await service.StatusAsync(id)).Checkpoints.Any(c => c.Name == name))
-                return Connect.Refused($"run '{id}' has no checkpoint '{name}'");
-            try
+            var directory = DataDirectory.From(parse.GetValue(data));
+            var (id, only, following) = (parse.GetValue(runId)!, parse.GetValue(checkpoint), parse.GetValue(follow));
+            // A `caiman run` in another terminal owns the journal; its log file can still be read.
+            if (await Connect.Daemon(directory, token) is null && DataLock.IsHeld(directory))
+                return await Print(LogFile.ReadAsync(RunFiles.Log(directory, id), following, LogFile.Released(directory, token), token), only, token);
+            return await Connect.WithService(directory, Connect.Use.Inspects, async service =>
             {
-                await foreach (var line in service.LogAsync(id, parse.GetValue(checkpoint), parse.GetValue(follow), token)) Console.WriteLine(line);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                // Ctrl-C ends following; the run goes on.
-            }
-            return ExitCodes.Completed;
-        }, token));
+                if (only is not null && !(await service.StatusAsync(id)).Checkpoints.Any(c => c.Name == only))
+                    return Connect.Refused($"run '{id}' has no checkpoint '{only}'");
+                return await Print(service.LogAsync(id, only, following, token), null, token);
+            }, token);
+        });
         return command;
+    }
+
+    private static async Task<int> Print(IAsyncEnumerable<string> lines, string? checkpoint, CancellationToken token)
+    {
+        try
+        {
+            await foreach (var line in lines)
+                if (checkpoint is null || LogFile.IsOf(line, checkpoint))
+                    Console.WriteLine(line);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Ctrl-C ends following; the run goes on.
+        }
+        return ExitCodes.Completed;
     }
 
     private static Command Doc(Option<string> data)
@@ -107,14 +123,14 @@ internal static class QueryVerbs
 
         var getPath = new Argument<string>("path") { Description = "A DOC path, e.g. /persistent/image or //[@File].path" };
         var get = new Command("get", "The nodes (with their subtrees) or property values a path yields, as JSON") { getPath };
-        get.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        get.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             Console.WriteLine(await service.DocGetAsync(parse.GetValue(runId)!, parse.GetValue(getPath)!));
             return ExitCodes.Completed;
         }, token));
 
         var export = new Command("export", "The whole DOC as JSON (importable)");
-        export.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        export.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             Console.WriteLine(await service.DocExportAsync(parse.GetValue(runId)!));
             return ExitCodes.Completed;
@@ -123,7 +139,7 @@ internal static class QueryVerbs
         var blamePath = new Argument<string>("path") { Description = "A DOC path; every node it matches and every node below them" };
         var json = Json();
         var blame = new Command("blame", "Which checkpoint attempt inserted and last changed each node, and set each property") { blamePath, json };
-        blame.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        blame.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             var nodes = await service.DocBlameAsync(parse.GetValue(runId)!, parse.GetValue(blamePath)!);
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(nodes));

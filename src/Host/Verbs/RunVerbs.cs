@@ -59,7 +59,7 @@ internal static class RunVerbs
                 return Connect.Refused($"--pause-before: pipeline '{definition.Name}' has no checkpoint '{unknown}' (it has: {string.Join(", ", definition.Checkpoints.Select(c => c.Name))})");
             var id = parse.GetValue(runId) ?? $"{definition.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             if (!ValidRunId(id)) return Connect.Refused($"--run-id '{id}': use 1-128 letters, digits, '.', '_' or '-'");
-            return await Connect.WithService(parse.GetValue(data)!, Connect.Use.Runs, async service =>
+            return await Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Runs, async service =>
             {
                 var started = await service.StartAsync(id, definition, pauses, parse.GetValue(dryRun));
                 return await Follow(service, started, $"run {id} started ({service.Where}): pipeline '{definition.Name}', {definition.Checkpoints.Length} checkpoints", parse.GetValue(plain), token);
@@ -75,7 +75,7 @@ internal static class RunVerbs
         var pauseBefore = PauseBefore();
         var plain = Plain();
         var command = new Command("resume", "Go on with a paused, failed, cancelled or interrupted run and follow it to its end") { runId, from, pauseBefore, plain };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Runs, async service =>
+        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Runs, async service =>
         {
             var id = parse.GetValue(runId)!;
             var fromCheckpoint = parse.GetValue(from);
@@ -89,7 +89,7 @@ internal static class RunVerbs
     {
         var runId = RunId();
         var command = new Command(name, description) { runId };
-        command.SetAction((parse, token) => Connect.WithService(parse.GetValue(data)!, Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
         {
             var status = await act(service, parse.GetValue(runId)!);
             Console.WriteLine($"run {status.RunId}: {Render.Phase(status.Phase)}");
