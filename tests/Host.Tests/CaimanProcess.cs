@@ -76,32 +76,3 @@ public sealed class CaimanProcess : IDisposable
         _process.Dispose();
     }
 }
-
-/// <summary>Waits for a state of the operating system (a file, a process) that no event announces.</summary>
-public static class Os
-{
-    public static async Task Until(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
-    }
-
-    /// <summary>Whether a process with this pid exists and is not a zombie.</summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            return state is not ('Z' or 'X');
-        }
-        catch (IOException)
-        {
-            return false;
-        }
-    }
-}

@@ -30,6 +30,23 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
 
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// A checkpoint that (after <paramref name="first"/>) hangs on its first attempt until cancelled, as
+    /// a long step would when its engine dies; later attempts end at once. The task completes once it hangs.
+    /// </summary>
+    private TaskCompletionSource HangsOnFirstAttempt(string name, Func<CheckpointContext, Task>? first = null)
+    {
+        var hanging = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _scripted.On(name, async (context, token) =>
+        {
+            if (first is not null) await first(context);
+            if (context.Attempt > 1) return;
+            hanging.TrySetResult();
+            await Task.Delay(Timeout.Infinite, token);
+        });
+        return hanging;
+    }
+
     private static async Task<RunStatus> WaitForStop(CaimanEngine engine, string runId)
     {
         using var timeout = new CancellationTokenSource(Patience);
@@ -43,15 +60,8 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_run_interrupted_by_a_restart_should_revert_the_running_attempt_and_finish_without_rerunning_completed_ones()
     {
-        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _scripted.On("first", (context, _) => context.Doc.InsertAsync("/persistent", new NewNode("first", "Step", PropertyMap.Empty, [])));
-        _scripted.On("second", async (context, token) =>
-        {
-            await context.Doc.InsertAsync("/persistent", new NewNode("second-" + context.Attempt, "Step", PropertyMap.Empty, []));
-            if (context.Attempt > 1) return;
-            inSecond.TrySetResult();
-            await Task.Delay(Timeout.Infinite, token);
-        });
+        var inSecond = HangsOnFirstAttempt("second", context => context.Doc.InsertAsync("/persistent", new NewNode("second-" + context.Attempt, "Step", PropertyMap.Empty, [])));
         var (first, engine) = Boot();
         await engine.StartAsync("crash", Pipeline("first", "second", "third"));
         await inSecond.Task.WaitAsync(Patience);
@@ -96,14 +106,7 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Suspend_should_interrupt_what_runs_and_a_restarted_engine_should_find_and_finish_the_run()
     {
-        var inSlow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scripted.On("slow", async (context, token) =>
-        {
-            await context.Doc.InsertAsync("/persistent", new NewNode("slow-" + context.Attempt, "Step", PropertyMap.Empty, []));
-            if (context.Attempt > 1) return;
-            inSlow.TrySetResult();
-            await Task.Delay(Timeout.Infinite, token);
-        });
+        var inSlow = HangsOnFirstAttempt("slow", context => context.Doc.InsertAsync("/persistent", new NewNode("slow-" + context.Attempt, "Step", PropertyMap.Empty, [])));
         var (first, engine) = Boot();
         await engine.StartAsync("suspended", Pipeline("fast", "slow", "last"));
         await engine.StartAsync("finished", Pipeline("only"));
@@ -126,13 +129,7 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task Recovery_should_revert_what_an_attempt_wrote_when_its_start_never_reached_the_journal()
     {
-        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scripted.On("second", async (context, token) =>
-        {
-            if (context.Attempt > 1) return;
-            inSecond.TrySetResult();
-            await Task.Delay(Timeout.Infinite, token);
-        });
+        var inSecond = HangsOnFirstAttempt("second");
         var (first, engine) = Boot();
         await engine.StartAsync("ghost", Pipeline("first", "second", "third"));
         await inSecond.Task.WaitAsync(Patience);
@@ -154,13 +151,7 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_recovered_run_should_pause_when_continue_after_recovery_is_off()
     {
-        var inSecond = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _scripted.On("second", async (context, token) =>
-        {
-            if (context.Attempt > 1) return;
-            inSecond.TrySetResult();
-            await Task.Delay(Timeout.Infinite, token);
-        });
+        var inSecond = HangsOnFirstAttempt("second");
         var (first, engine) = Boot();
         await engine.StartAsync("held", Pipeline("first", "second"));
         await inSecond.Task.WaitAsync(Patience);
