@@ -125,6 +125,7 @@ internal static class RunVerbs
         var status = await display.Follow(start, progress => service.WaitAsync(runId, progress, token));
         Render.Checkpoints(status);
         Console.WriteLine($"run {runId} {Render.Phase(status.Phase)}{(status.Phase is RunPhase.Paused or RunPhase.Cancelled or RunPhase.Failed ? $": `caiman resume {runId}` goes on" : "")}");
+        Console.WriteLine($"its log: `caiman log {runId}`; its DOC: `caiman doc {runId} export`");
         if (status.Phase == RunPhase.Failed)
             foreach (var error in await service.ErrorsAsync(runId, null, CheckpointErrorKind.Error))
                 Console.Error.WriteLine($"caiman: {error.Checkpoint} (attempt {error.Attempt}): {error.Message}");
