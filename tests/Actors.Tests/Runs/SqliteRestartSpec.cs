@@ -149,6 +149,51 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task A_race_with_a_checkpoint_completed_before_a_restart_should_still_be_found()
+    {
+        _scripted.On("prepare", (context, _) => context.Doc.InsertAsync("/persistent", new NewNode("image", "Image", PropertyMap.Empty, [])));
+        foreach (var arch in new[] { "x86", "arm" })
+            _scripted.On(arch, (context, _) => context.Doc.SetAsync("/persistent/image", "arch", context.Checkpoint));
+        var pipeline = new Caiman.Checkpoints.Pipelines.PipelineDefinition("race", null, true, 1,
+        [
+            new("prepare", "scripted", CheckpointArgs.Empty, []),
+            new("x86", "scripted", CheckpointArgs.Empty, ["prepare"]),
+            new("arm", "scripted", CheckpointArgs.Empty, ["prepare"]),
+        ]) { BaseDirectory = Directory.GetCurrentDirectory() };
+        var (first, engine) = Boot();
+        await engine.StartAsync("race", pipeline, pauseBefore: ["arm"]);
+        await WaitForStop(engine, "race");
+
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        await restarted.ResumeAsync("race");
+        await WaitForStop(restarted, "race");
+
+        await AwaitAssert(async () =>
+        {
+            var race = Assert.Single(await restarted.ErrorsAsync("race"), e => e.Data.ContainsKey("race"));
+            Assert.Equal(("arm", "x86", "/persistent/image"), (race.Checkpoint, race.Data["other-checkpoint"], race.Data["path"]));
+        });
+    }
+
+    private static async Task AwaitAssert(Func<Task> assertion)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (true)
+        {
+            try
+            {
+                await assertion();
+                return;
+            }
+            catch (Xunit.Sdk.XunitException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_recovered_run_should_pause_when_continue_after_recovery_is_off()
     {
         var inSecond = HangsOnFirstAttempt("second");
