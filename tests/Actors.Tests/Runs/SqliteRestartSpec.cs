@@ -176,6 +176,33 @@ public sealed class SqliteRestartSpec(ITestOutputHelper output) : IDisposable
         });
     }
 
+    [Fact]
+    public async Task A_cancel_cut_short_by_a_restart_should_end_cancelled_with_the_attempt_reverted()
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var never = new TaskCompletionSource();
+        _scripted.On("stubborn", async (context, _) =>
+        {
+            await context.Doc.InsertAsync("/persistent", new NewNode("partial", "Step", PropertyMap.Empty, []));
+            started.TrySetResult();
+            await never.Task; // ignores its token: the grace period would abandon it, but the process dies first
+        });
+        var (first, engine) = Boot();
+        await engine.StartAsync("cut", Pipeline("stubborn", "after"));
+        await started.Task.WaitAsync(Patience);
+        var cancelling = await engine.CancelAsync("cut");
+
+        await first.Terminate();
+        var (_, restarted) = Boot();
+        await restarted.StatusAsync("cut");
+        var stopped = await WaitForStop(restarted, "cut");
+
+        Assert.Equal(RunPhase.Cancelling, cancelling.Phase);
+        Assert.Equal(RunPhase.Cancelled, stopped.Phase);
+        Assert.Equal([CheckpointState.Cancelled, CheckpointState.Pending], stopped.Checkpoints.Select(c => c.State));
+        Assert.Empty(await (await restarted.DocAsync("cut")).FindAsync("/persistent/partial"));
+    }
+
     private static async Task AwaitAssert(Func<Task> assertion)
     {
         var deadline = DateTime.UtcNow + Patience;
