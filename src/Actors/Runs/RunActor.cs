@@ -354,17 +354,13 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         if (_suspendedBy.Count > 0)
         {
             // Suspended: start nothing and never stop the run; it goes on after the restart.
-            PersistAllAsync(batch, e =>
-            {
-                if (!ReferenceEquals(e, batch[^1])) return;
-                then?.Invoke();
-                CheckSuspended();
-            });
-            if (batch.Count == 0)
+            void Settle()
             {
                 then?.Invoke();
                 CheckSuspended();
             }
+            if (batch.Count == 0) Settle();
+            else PersistAllAsync(batch, e => { if (ReferenceEquals(e, batch[^1])) Settle(); });
             return;
         }
         var slots = Parallelism - _live.Count;
