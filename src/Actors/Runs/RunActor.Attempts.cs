@@ -158,7 +158,8 @@ internal sealed partial class RunActor
             }
             _live.Remove(live.Name);
             _log.LogInformation("'{Checkpoint}' attempt {Attempt} completed", live.Name, live.Attempt);
-            Commit([new AttemptCompleted(live.Name, live.Attempt, Now)], () => CheckRaces(live.Name, live.Attempt));
+            CheckRaces(live.Name, live.Attempt); // before the commit, which must not stop the run while it is out
+            Commit([new AttemptCompleted(live.Name, live.Attempt, Now)]);
             return;
         }
         var error = finished.Error ?? (finished.Outcome == AttemptOutcome.Cancelled

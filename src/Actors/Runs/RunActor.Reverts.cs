@@ -237,17 +237,21 @@ internal sealed partial class RunActor
 
     // ---- Races ---------------------------------------------------------------------------------
 
-    private void CheckRaces(string checkpoint, int attempt) =>
+    /// <summary>Race checks still out; the run does not stop before they are in, so its error service is whole when it does.</summary>
+    private int _raceChecks;
+
+    private void CheckRaces(string checkpoint, int attempt)
+    {
+        _raceChecks++;
         _docClient.FindWritesAsync(new Writer(RunId, checkpoint, attempt))
             .PipeTo(Self, success: nodes => new WritesFound(checkpoint, attempt, nodes), failure: _ => new WritesFound(checkpoint, attempt, []));
+    }
 
     private void OnWritesFound(WritesFound found)
     {
-        if (!_state.Has(found.Checkpoint)) return;
-        var record = _state[found.Checkpoint];
-        if (record.State != CheckpointState.Completed || record.Attempts != found.Attempt) return;
-        var races = RacesOf(found.Checkpoint, found.Attempt, found.Nodes);
-        if (races.Count > 0) Commit(races);
+        _raceChecks--;
+        var current = _state.Has(found.Checkpoint) && _state[found.Checkpoint] is { State: CheckpointState.Completed } record && record.Attempts == found.Attempt;
+        Commit(current ? RacesOf(found.Checkpoint, found.Attempt, found.Nodes) : []);
     }
 
     /// <summary>Remembers what the checkpoint wrote and reports each unrelated checkpoint that wrote the same node.</summary>

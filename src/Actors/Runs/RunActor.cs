@@ -373,7 +373,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             batch.Add(started);
             starting.Add(started);
         }
-        if (_live.Count == 0 && _state.StopPhase(false, now) is { } phase)
+        if (_live.Count == 0 && _raceChecks == 0 && _state.StopPhase(false, now) is { } phase)
         {
             var stopped = new RunStopped(phase, now);
             _state.Apply(stopped);
