@@ -10,10 +10,26 @@ public sealed class CaimanProcess : IDisposable
     private readonly StringBuilder _stdout = new();
     private readonly StringBuilder _stderr = new();
 
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
+
     private CaimanProcess(Process process)
     {
         _process = process;
-        _process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (_stdout) _stdout.AppendLine(e.Data); };
+        _process.OutputDataReceived += (_, e) =>
+        {
+            lock (_stdout)
+            {
+                if (e.Data is null)
+                {
+                    // End of output: whatever is still awaited will never come.
+                    foreach (var (text, seen) in _awaited) seen.TrySetException(new InvalidOperationException($"caiman ended its output without printing '{text}'\nstdout:\n{_stdout}\nstderr:\n{Stderr}"));
+                    _awaited.Clear();
+                    return;
+                }
+                _stdout.AppendLine(e.Data);
+                _awaited.RemoveAll(a => e.Data.Contains(a.Text, StringComparison.Ordinal) && a.Seen.TrySetResult());
+            }
+        };
         _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
@@ -46,6 +62,25 @@ public sealed class CaimanProcess : IDisposable
     }
 
     public int Pid => _process.Id;
+
+    /// <summary>Completes when a line of caiman's stdout contains the text (an event of its output, not a poll).</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan timeout)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_stdout)
+        {
+            if (_stdout.ToString().Contains(text, StringComparison.Ordinal)) return;
+            _awaited.Add((text, seen));
+        }
+        try
+        {
+            await seen.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"caiman did not print '{text}' within {timeout}\nstdout:\n{Stdout}\nstderr:\n{Stderr}");
+        }
+    }
 
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 

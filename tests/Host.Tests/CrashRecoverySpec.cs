@@ -18,15 +18,13 @@ public sealed class CrashRecoverySpec : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
     private readonly string _directory = Directory.CreateTempSubdirectory("caiman-crash-").FullName;
 
-    private const string Pipeline = """
+    private static readonly string Pipeline = $$"""
         pipeline {
           name = crash
           checkpoints = [
             { name = seed, type = doc, insert = [ { parent = "/persistent", name = marks, kind = Marks } ] }
             { name = first, type = process, command = "echo ran >> first.count; echo '::caiman doc set /persistent/marks first=done'" }
-            # Attempt 1 records its pid and sleeps for ten minutes; a retry reports whether that process
-            # still runs (a zombie is dead: some containers' pid 1 never reaps them).
-            { name = hang, type = process, command = "echo \"::caiman doc set /persistent/marks hang=attempt-$CAIMAN_ATTEMPT\"; if [ -e hang.pid ]; then if grep -qv '^[0-9]* ([^)]*) Z' /proc/$(cat hang.pid)/stat 2>/dev/null; then echo alive > orphan.state; else echo dead > orphan.state; fi; exit 0; fi; echo $$ > hang.pid; exec sleep 600" }
+            {{HangingCheckpoint.Entry("echo \\\"::caiman doc set /persistent/marks hang=attempt-$CAIMAN_ATTEMPT\\\"")}}
             { name = last, type = process, command = "echo '::caiman doc set /persistent/marks last=done'" }
           ]
         }
@@ -37,13 +35,10 @@ public sealed class CrashRecoverySpec : IDisposable
     {
         File.WriteAllText(Path.Combine(_directory, "crash.conf"), Pipeline);
         var data = Path.Combine(_directory, "data");
-        var pidFile = Path.Combine(_directory, "hang.pid");
-
         int orphan;
         using (var run = CaimanProcess.Start(_directory, "run", "crash.conf", "--run-id", "crash", "--data", data))
         {
-            await Os.Until(() => File.Exists(pidFile) && File.ReadAllText(pidFile).Trim().Length > 0, Patience, "the long checkpoint's process to start");
-            orphan = int.Parse(File.ReadAllText(pidFile).Trim());
+            orphan = await HangingCheckpoint.PidAsync(_directory, Patience);
             run.KillHard();
             await run.WaitAsync(Patience);
         }
@@ -83,9 +78,7 @@ public sealed class CrashRecoverySpec : IDisposable
 
     public void Dispose()
     {
-        var pidFile = Path.Combine(_directory, "hang.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && Os.IsAlive(pid))
-            System.Diagnostics.Process.GetProcessById(pid).Kill(entireProcessTree: true);
+        HangingCheckpoint.Kill(_directory);
         Directory.Delete(_directory, recursive: true);
     }
 }

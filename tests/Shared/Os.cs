@@ -1,18 +1,13 @@
+using System.Runtime.InteropServices;
+
 namespace Caiman.Tests.Shared;
 
-/// <summary>Waits for operating-system state (files, processes) that no event announces.</summary>
+/// <summary>
+/// Waits on operating-system events (a file appearing, a process exiting) rather than polling,
+/// so a loaded machine only makes them slower, never wrong.
+/// </summary>
 public static class Os
 {
-    public static async Task Until(Func<bool> condition, TimeSpan timeout, string what)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>Whether a process with this pid exists and is not a zombie (some containers' pid 1 never reaps them).</summary>
     public static bool IsAlive(int pid)
     {
@@ -26,4 +21,69 @@ public static class Os
             return false;
         }
     }
+
+    /// <summary>
+    /// Completes when the file exists (inotify through FileSystemWatcher). Writers should create it
+    /// by renaming a finished temporary file, so that it appears whole.
+    /// </summary>
+    public static async Task FileAppearsAsync(string path, TimeSpan timeout)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var name = Path.GetFileName(path);
+        var appeared = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var watcher = new FileSystemWatcher(directory, name) { EnableRaisingEvents = true };
+        watcher.Created += (_, _) => appeared.TrySetResult();
+        watcher.Renamed += (_, e) => { if (e.Name == name) appeared.TrySetResult(); };
+        if (File.Exists(path)) return; // checked after the watch began, so nothing is missed in between
+        try
+        {
+            await appeared.Task.WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"{path} did not appear within {timeout}");
+        }
+    }
+
+    /// <summary>Completes when the process exits (it may stay a zombie): a pidfd turns readable then.</summary>
+    public static async Task ExitedAsync(int pid, TimeSpan timeout)
+    {
+        var fd = PidfdOpen(pid, 0);
+        if (fd < 0) return; // no such process: it is gone already
+        try
+        {
+            var exited = await Task.Run(() =>
+            {
+                var poll = new PollFd { Fd = fd, Events = PollIn };
+                return Poll(ref poll, 1, (int)timeout.TotalMilliseconds) > 0;
+            });
+            if (!exited) throw new TimeoutException($"process {pid} did not exit within {timeout}");
+        }
+        finally
+        {
+            Close(fd);
+        }
+    }
+
+    private const short PollIn = 1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [DllImport("libc", EntryPoint = "syscall", SetLastError = true)]
+    private static extern int Syscall(long number, int pid, uint flags);
+
+    // pidfd_open is system call 434 on both x86-64 and arm64.
+    private static int PidfdOpen(int pid, uint flags) => Syscall(434, pid, flags);
+
+    [DllImport("libc", EntryPoint = "poll", SetLastError = true)]
+    private static extern int Poll(ref PollFd fds, uint count, int timeoutMs);
+
+    [DllImport("libc", EntryPoint = "close", SetLastError = true)]
+    private static extern int Close(int fd);
 }

@@ -10,12 +10,12 @@ public sealed class ProcessCancelSpec(ITestOutputHelper output) : EngineSpec(out
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("caiman-cancel-").FullName;
 
-    /// <summary>A shell that records its pid, starts a background grandchild, and sleeps for ten minutes.</summary>
+    /// <summary>A shell that starts a background grandchild sleeping ten minutes, records both pids, and waits.</summary>
     private PipelineDefinition LongTree(TimeSpan? timeout = null) =>
         new("tree", null, true, null,
         [
             new CheckpointDefinition("long", "process",
-                CheckpointArgs.FromJson("""{"command":"echo $$ > leader.pid; sleep 600 & echo $! > child.pid; echo '::caiman doc insert /persistent partial'; wait"}"""), [])
+                CheckpointArgs.FromJson("""{"command":"sleep 600 & echo $$ $! > tree.tmp; mv tree.tmp tree.pid; echo '::caiman doc insert /persistent partial'; wait"}"""), [])
             {
                 Timeout = timeout,
             },
@@ -23,9 +23,9 @@ public sealed class ProcessCancelSpec(ITestOutputHelper output) : EngineSpec(out
 
     private async Task<int[]> TreePids()
     {
-        var files = new[] { "leader.pid", "child.pid" }.Select(f => Path.Combine(_directory, f)).ToArray();
-        await Os.Until(() => files.All(f => File.Exists(f) && File.ReadAllText(f).EndsWith('\n')), Patience, "the process tree to start");
-        return [.. files.Select(f => int.Parse(File.ReadAllText(f).Trim()))];
+        var file = Path.Combine(_directory, "tree.pid");
+        await Os.FileAppearsAsync(file, Patience);
+        return [.. File.ReadAllText(file).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse)];
     }
 
     [Fact]

@@ -31,10 +31,12 @@ public sealed class ProcessReaperSpec : IDisposable
         Assert.Equal(3, Procs.LiveInSession(launch.ProcessGroup).Count);
         Assert.True(ProcessReaper.IsAlive(launch));
 
+        var members = Procs.LiveInSession(launch.ProcessGroup).Select(p => p.Pid).ToList();
         var killed = ProcessReaper.KillOrphans(launch);
 
         Assert.Equal(3, killed);
-        await Procs.Eventually(() => Procs.LiveInSession(launch.ProcessGroup).Count == 0, "the launch's processes are dead");
+        foreach (var pid in members) await Os.ExitedAsync(pid, TimeSpan.FromSeconds(20));
+        Assert.Empty(Procs.LiveInSession(launch.ProcessGroup));
         Assert.False(ProcessReaper.IsAlive(launch));
         Assert.Equal(0, ProcessReaper.KillOrphans(launch));
     }
@@ -78,10 +80,12 @@ public sealed class ProcessReaperSpec : IDisposable
         Assert.Single(Procs.LiveInSession(launch.ProcessGroup));
         Assert.True(ProcessReaper.IsAlive(launch));
 
+        var sleeper = Assert.Single(Procs.LiveInSession(launch.ProcessGroup)).Pid;
         var killed = ProcessReaper.KillOrphans(launch);
 
         Assert.Equal(1, killed);
-        await Procs.Eventually(() => !ProcessReaper.IsAlive(launch), "the orphaned sleep is dead");
+        await Os.ExitedAsync(sleeper, TimeSpan.FromSeconds(20));
+        Assert.False(ProcessReaper.IsAlive(launch));
     }
 
     public void Dispose()

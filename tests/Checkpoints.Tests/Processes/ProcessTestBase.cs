@@ -228,17 +228,6 @@ public static class Procs
             .Where(s => s.IsLive && (s.Session == session || s.Group == session)),
     ];
 
-    /// <summary>Polls (these are OS process states, with no event to await) until the condition holds.</summary>
-    public static async Task Eventually(Func<bool> condition, string what)
-    {
-        var waited = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (waited.Elapsed > TimeSpan.FromSeconds(20)) Assert.Fail($"still not true after 20 s: {what}");
-            await Task.Delay(20);
-        }
-    }
-
     /// <summary>Cleanup after a failed test: SIGKILL whatever of the session still runs.</summary>
     public static void KillSession(int session)
     {

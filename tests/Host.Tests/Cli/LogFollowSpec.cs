@@ -15,10 +15,9 @@ public sealed class LogFollowSpec : CliSpec
               ]
             }
             """);
-        var log = Path.Combine(Data, "runs", "steps", "run.log");
 
         using var run = CaimanProcess.Start(Directory, "run", file, "--run-id", "steps", "--data", Data);
-        await Os.Until(() => File.Exists(log), Patience, "the run's log to appear");
+        await run.WaitForOutputAsync("run steps started", Patience); // its log exists from then on
         var followed = await Caiman("log", "steps", "--follow");
         var runExit = await run.WaitAsync(Patience);
         var only = await Caiman("log", "steps", "--checkpoint", "two");

@@ -49,14 +49,14 @@ public sealed class RunLifecycleSpec : CliSpec
               name = long
               checkpoints = [
                 { name = quick, type = process, command = "true" }
-                { name = forever, type = process, command = "echo '::caiman doc insert /persistent partial'; echo $$ > forever.pid; if [ \"$CAIMAN_ATTEMPT\" = 1 ]; then sleep 600; fi" }
+                { name = forever, type = process, command = "echo '::caiman doc insert /persistent partial'; echo $$ > forever.tmp; mv forever.tmp forever.pid; if [ \"$CAIMAN_ATTEMPT\" = 1 ]; then sleep 600; fi" }
               ]
             }
             """);
         var pidFile = Path.Combine(Directory, "forever.pid");
 
         using var run = CaimanProcess.Start(Directory, "run", file, "--run-id", "long", "--data", Data);
-        await Os.Until(() => File.Exists(pidFile) && File.ReadAllText(pidFile).EndsWith('\n'), Patience, "the long process to start");
+        await Os.FileAppearsAsync(pidFile, Patience);
         var sleeper = int.Parse(File.ReadAllText(pidFile).Trim());
         var watch = Stopwatch.StartNew();
         Process.Start("kill", ["-INT", run.Pid.ToString()])!.WaitForExit();

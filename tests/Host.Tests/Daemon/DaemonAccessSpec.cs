@@ -37,7 +37,7 @@ public sealed class DaemonAccessSpec : IDisposable
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
         Assert.Equal(HttpStatusCode.OK, right.StatusCode);
         Assert.Equal("[]", await right.Content.ReadAsStringAsync());
-        await Os.Until(() => daemon.Process.Stdout.Contains("wrong bearer token"), DaemonProcess.Patience, "the daemon to log the refusals");
+        await daemon.Process.WaitForOutputAsync("wrong bearer token", DaemonProcess.Patience);
         Assert.Matches(@"refused GET /runs over tcp from 127\.0\.0\.1:\d+: no bearer token", daemon.Process.Stdout);
         Assert.Matches(@"refused GET /runs over tcp from 127\.0\.0\.1:\d+: wrong bearer token", daemon.Process.Stdout);
         Assert.DoesNotContain(Token, daemon.Process.Stdout);
@@ -76,7 +76,7 @@ public sealed class DaemonAccessSpec : IDisposable
         // Then
         Assert.Equal("403", status);
         Assert.Contains("uid 65534 is neither the daemon's user", body);
-        await Os.Until(() => daemon.Process.Stdout.Contains("uid 65534 pid"), DaemonProcess.Patience, "the daemon to log the refusal");
+        await daemon.Process.WaitForOutputAsync("uid 65534 pid", DaemonProcess.Patience);
         Assert.Matches(@"refused GET /runs over unix socket from uid 65534 pid \d+: uid 65534 is neither the daemon's user \(uid 0\) nor root", daemon.Process.Stdout);
     }
 

@@ -22,7 +22,7 @@ public sealed class DaemonCrashRecoverySpec : IDisposable
               name = crash
               checkpoints = [
                 { name = first, type = process, command = "echo ran >> first.count" }
-                {{TestPipelines.Hang}}
+                {{HangingCheckpoint.Entry()}}
                 { name = last, type = process, command = "echo done" }
               ]
             }
@@ -32,7 +32,7 @@ public sealed class DaemonCrashRecoverySpec : IDisposable
         {
             await using var client = await daemon.ConnectAsync();
             await client.StartAsync("crash", pipeline, [], dryRun: false);
-            orphan = await TestPipelines.HangPidAsync(_directory);
+            orphan = await HangingCheckpoint.PidAsync(_directory, DaemonProcess.Patience);
 
             // When the daemon is killed outright
             daemon.Process.KillHard();
@@ -60,7 +60,7 @@ public sealed class DaemonCrashRecoverySpec : IDisposable
 
     public void Dispose()
     {
-        TestPipelines.KillHang(_directory);
+        HangingCheckpoint.Kill(_directory);
         Directory.Delete(_directory, recursive: true);
     }
 }

@@ -19,7 +19,7 @@ public sealed class DaemonNoResumeSpec : IDisposable
             pipeline {
               name = hold
               checkpoints = [
-                {{TestPipelines.Hang}}
+                {{HangingCheckpoint.Entry()}}
               ]
             }
             """);
@@ -28,7 +28,7 @@ public sealed class DaemonNoResumeSpec : IDisposable
         {
             await using var client = await daemon.ConnectAsync();
             await client.StartAsync("hold", pipeline, [], dryRun: false);
-            orphan = await TestPipelines.HangPidAsync(_directory);
+            orphan = await HangingCheckpoint.PidAsync(_directory, DaemonProcess.Patience);
             daemon.Process.KillHard();
             await daemon.WaitExitAsync(DaemonProcess.Patience);
         }
@@ -37,7 +37,7 @@ public sealed class DaemonNoResumeSpec : IDisposable
         using var restarted = await DaemonProcess.StartAsync(_directory, data, "--no-resume");
         await using var again = await restarted.ConnectAsync();
         var recovered = await again.StatusAsync("hold");
-        await Os.Until(() => !Os.IsAlive(orphan), DaemonProcess.Patience, "the orphan to be killed");
+        await Os.ExitedAsync(orphan, DaemonProcess.Patience);
 
         // Then it waits, paused, until resumed
         Assert.Equal(RunPhase.Paused, recovered.Phase);
@@ -51,7 +51,7 @@ public sealed class DaemonNoResumeSpec : IDisposable
 
     public void Dispose()
     {
-        TestPipelines.KillHang(_directory);
+        HangingCheckpoint.Kill(_directory);
         Directory.Delete(_directory, recursive: true);
     }
 }

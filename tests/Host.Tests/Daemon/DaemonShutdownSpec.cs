@@ -23,7 +23,7 @@ public sealed class DaemonShutdownSpec : IDisposable
             pipeline {
               name = stop
               checkpoints = [
-                {{TestPipelines.Hang}}
+                {{HangingCheckpoint.Entry()}}
                 { name = last, type = process, command = "echo done" }
               ]
             }
@@ -32,7 +32,7 @@ public sealed class DaemonShutdownSpec : IDisposable
         await using var follower = await daemon.ConnectAsync();
         await follower.StartAsync("stop", pipeline, [], dryRun: false);
         var following = follower.WaitAsync("stop", _ => { }, CancellationToken.None);
-        var hang = await TestPipelines.HangPidAsync(_directory);
+        var hang = await HangingCheckpoint.PidAsync(_directory, DaemonProcess.Patience);
 
         // When
         var clock = Stopwatch.StartNew();
@@ -59,7 +59,7 @@ public sealed class DaemonShutdownSpec : IDisposable
 
     public void Dispose()
     {
-        TestPipelines.KillHang(_directory);
+        HangingCheckpoint.Kill(_directory);
         Directory.Delete(_directory, recursive: true);
     }
 }

@@ -53,22 +53,12 @@ public sealed class DaemonProcess : IDisposable
 
     public void Dispose() => Process.Dispose();
 
+    /// <summary>The daemon logs "ready" once it listens; then its socket must answer.</summary>
     private async Task WaitReadyAsync()
     {
-        var deadline = DateTime.UtcNow + Patience;
-        while (true)
-        {
-            if (await DaemonClient.TryConnectAsync(Data, CancellationToken.None) is { } client)
-            {
-                await client.DisposeAsync();
-                return;
-            }
-            if (!Os.IsAlive(Process.Pid))
-                throw new InvalidOperationException($"the daemon exited before it answered\nstdout:\n{Process.Stdout}\nstderr:\n{Process.Stderr}");
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the daemon did not answer on {Socket} within {Patience}\nstdout:\n{Process.Stdout}\nstderr:\n{Process.Stderr}");
-            await Task.Delay(50); // polling an OS state (a socket) with a deadline
-        }
+        await Process.WaitForOutputAsync("ready:", Patience);
+        await using var client = await DaemonClient.TryConnectAsync(Data, CancellationToken.None)
+            ?? throw new InvalidOperationException($"the daemon said it was ready but {Socket} does not answer\nstdout:\n{Process.Stdout}");
     }
 }
 
@@ -81,29 +71,6 @@ public static class TestPipelines
         File.WriteAllText(path, hocon);
         var loaded = PipelineLoader.Load(path, CheckpointTypes.BuiltIn());
         return loaded.Pipeline ?? throw new InvalidOperationException(string.Join("\n", loaded.Problems));
-    }
-
-    /// <summary>
-    /// The checkpoint <c>hang</c>: its first attempt records its pid in hang.pid and sleeps for ten
-    /// minutes; a later one writes to orphan.state whether that process still runs (a zombie is
-    /// dead: some containers' pid 1 never reaps them) and completes.
-    /// </summary>
-    public const string Hang = """{ name = hang, type = process, command = "if [ -e hang.pid ]; then if grep -qv '^[0-9]* ([^)]*) Z' /proc/$(cat hang.pid)/stat 2>/dev/null; then echo alive > orphan.state; else echo dead > orphan.state; fi; exit 0; fi; echo $$ > hang.pid.tmp; mv hang.pid.tmp hang.pid; exec sleep 600" }""";
-
-    /// <summary>The pid the first attempt of <see cref="Hang"/> recorded, once it has.</summary>
-    public static async Task<int> HangPidAsync(string directory)
-    {
-        var file = Path.Combine(directory, "hang.pid");
-        await Os.Until(() => File.Exists(file), DaemonProcess.Patience, "the long checkpoint's process to start");
-        return int.Parse(File.ReadAllText(file).Trim());
-    }
-
-    /// <summary>Kills what a test's hang checkpoint left running, whatever happened.</summary>
-    public static void KillHang(string directory)
-    {
-        var file = Path.Combine(directory, "hang.pid");
-        if (File.Exists(file) && int.TryParse(File.ReadAllText(file).Trim(), out var pid) && Os.IsAlive(pid))
-            Signals.Kill(pid, Signals.SigKill);
     }
 }
 
