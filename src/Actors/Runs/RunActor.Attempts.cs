@@ -173,10 +173,8 @@ internal sealed partial class RunActor
         if (Current(checkedWrites.Checkpoint, checkedWrites.Attempt) is not { } live) return;
         _live.Remove(live.Name);
         _log.LogInformation("'{Checkpoint}' attempt {Attempt} completed", live.Name, live.Attempt);
-        var completed = new AttemptCompleted(live.Name, live.Attempt, Now);
-        _state.Apply(completed);
         var races = RacesOf(live.Name, live.Attempt, checkedWrites.Nodes);
-        Commit([completed, .. races], alreadyApplied: 1);
+        Commit([new AttemptCompleted(live.Name, live.Attempt, Now), .. races]);
     }
 
     private AttemptFailure Failure(LiveAttempt live, string what)

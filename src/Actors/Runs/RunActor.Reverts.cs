@@ -62,7 +62,7 @@ internal sealed partial class RunActor
 
         async Task<RevertOutcome> Revert()
         {
-            if (!launches.IsDefaultOrEmpty) await KillAndWaitAsync(launches).ConfigureAwait(false);
+            if (!launches.IsDefaultOrEmpty) await ProcessReaper.KillOrphansAsync(launches, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             if (writers.IsEmpty) return new RevertOutcome([], null, null);
             try
             {
@@ -82,21 +82,6 @@ internal sealed partial class RunActor
             {
                 return new RevertOutcome([], null, e is DocException doc ? doc.Error.Message : $"{e.GetType().Name}: {e.Message}");
             }
-        }
-    }
-
-    /// <summary>
-    /// SIGKILLs what the launches left and waits (a few seconds at most) until it is gone: a
-    /// signalled process is not dead yet, and a retry must not start beside it.
-    /// </summary>
-    private static async Task KillAndWaitAsync(ImmutableArray<ProcessLaunch> launches)
-    {
-        foreach (var launch in launches) ProcessReaper.KillOrphans(launch);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (launches.Any(ProcessReaper.IsAlive) && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10).ConfigureAwait(false);
-            foreach (var launch in launches) ProcessReaper.KillOrphans(launch);
         }
     }
 

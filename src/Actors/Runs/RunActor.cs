@@ -342,13 +342,13 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
     /// subscribers, <paramref name="then"/>) follow once it is durable. Applying first is safe: a
     /// journal failure stops the actor, and recovery rebuilds the state from what was written.
     /// </summary>
-    private void Commit(IReadOnlyList<IRunEvent> events, Action? then = null, int alreadyApplied = 0)
+    private void Commit(IReadOnlyList<IRunEvent> events, Action? then = null)
     {
         var batch = new List<IRunEvent>(events.Count + 2);
-        for (var i = 0; i < events.Count; i++)
+        foreach (var e in events)
         {
-            if (i >= alreadyApplied) _state.Apply(events[i]);
-            batch.Add(events[i]);
+            _state.Apply(e);
+            batch.Add(e);
         }
         var now = Now;
         if (_suspendedBy.Count > 0)

@@ -28,6 +28,26 @@ public static class ProcessReaper
         return MayStillRun(launch) ? Signal(launch, Libc.SigKill, MaxRounds) : 0;
     }
 
+    /// <summary>
+    /// SIGKILLs what the launches left and waits, at most <paramref name="patience"/>, until none of
+    /// it runs: a signalled process is not dead yet, and a retry must not start beside it. Returns
+    /// whether everything is gone.
+    /// </summary>
+    /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
+    public static async Task<bool> KillOrphansAsync(IReadOnlyCollection<ProcessLaunch> launches, TimeSpan patience)
+    {
+        ArgumentNullException.ThrowIfNull(launches);
+        var deadline = DateTime.UtcNow + patience;
+        while (true)
+        {
+            foreach (var launch in launches) KillOrphans(launch);
+            if (!launches.Any(IsAlive)) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            // The kernel gives no event for the death of a process that is not our child.
+            await Task.Delay(10).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Whether the recorded process, or any process of its session or group, is still running.</summary>
     /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
     public static bool IsAlive(ProcessLaunch launch)

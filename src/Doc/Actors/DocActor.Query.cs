@@ -12,7 +12,9 @@ internal sealed partial class DocActor
     {
         if (query.Path.Length == 0 && query.From is { } self && Locate(new NodeTarget.ById(self)) is Place.FixedRoot or Place.DocRoot)
         {
-            Sender.Tell(self == NodeId.Root ? QueryResult.Empty : QueryResult.Of([SpineCopy(self.Subtree, AllSubtrees(self.Subtree))]));
+            if (self == NodeId.Root) Sender.Tell(QueryResult.Empty);
+            else if (query.Shape == QueryShape.Subtree) WithSubtrees(QueryResult.Of([SpineCopy(self.Subtree, AllSubtrees(self.Subtree))]), AllSubtrees(), _settings.AskTimeout).PipeTo(Sender);
+            else Sender.Tell(QueryResult.Of([SpineCopy(self.Subtree, AllSubtrees(self.Subtree))]));
             return;
         }
         if (query.From is null && NamedSubtree(query.Path) is { } named)
@@ -105,7 +107,11 @@ internal sealed partial class DocActor
                 if (result.Error is not null) return QueryResult.Failed(result.Error);
                 matches.AddRange(result.Matches.Select(m => new Match(new Start.Owned(owned.Subtree, m.Serial), m.Node, m.Value)));
             }
-            if (final) return Result(path, matches, subtrees);
+            if (final)
+            {
+                var result = Result(path, matches, subtrees);
+                return shape == QueryShape.Subtree ? await WithSubtrees(result, subtrees, timeout) : result;
+            }
             if (matches.Count == 0) return QueryResult.Empty;
             starts = [.. matches.Select(m => m.At)];
             from = to + 1;
@@ -164,6 +170,31 @@ internal sealed partial class DocActor
                 : [];
         }
         return [.. current.OfType<string>()];
+    }
+
+    /// <summary>
+    /// A fixed root spans subtree actors, so its copy is made without children; with the subtree
+    /// shape they are filled in here, each subtree giving its own whole copy.
+    /// </summary>
+    private static async Task<QueryResult> WithSubtrees(QueryResult result, ImmutableArray<SubtreeRef> subtrees, TimeSpan timeout)
+    {
+        if (result.Error is not null || result.Nodes.IsDefaultOrEmpty || !result.Nodes.Any(IsSpine)) return result;
+        var nodes = new List<DocNode>(result.Nodes.Length);
+        foreach (var node in result.Nodes)
+        {
+            if (!IsSpine(node))
+            {
+                nodes.Add(node);
+                continue;
+            }
+            var copies = await Task.WhenAll(subtrees.Where(s => s.Root == node.Name).Select(s =>
+                s.Actor.Ask<QueryResult>(new Find("/" + s.Root + "/" + DocPathParser.EncodeName(s.Name), null, QueryShape.Subtree), timeout)));
+            if (copies.FirstOrDefault(c => c.Error is not null) is { } failed) return failed;
+            nodes.Add(node with { Children = [.. copies.SelectMany(c => c.Nodes)] });
+        }
+        return QueryResult.Of([.. nodes]);
+
+        static bool IsSpine(DocNode node) => node.Id.Serial == 0 && node.Id.Subtree == node.Name && IsRoot(node.Name) && node.ChildCount > 0;
     }
 
     private static DocNode SpineCopy(string root, ImmutableArray<SubtreeRef> subtrees) =>

@@ -137,7 +137,7 @@ public sealed partial class DocClient
     /// </summary>
     public async Task<ImmutableArray<NodeBlame>> BlameAsync(string path)
     {
-        var matches = await FindWholeAsync(path).ConfigureAwait(false);
+        var matches = await FindAsync(path, QueryShape.Subtree).ConfigureAwait(false);
         var ids = new List<NodeId>();
         void Walk(DocNode node)
         {
@@ -147,22 +147,6 @@ public sealed partial class DocClient
         foreach (var match in matches) Walk(match);
         if (ids.Count == 0) return [];
         return (await Actor.Ask<BlameResult>(new Blame([.. ids]), Timeout).ConfigureAwait(false)).Nodes;
-    }
-
-    /// <summary>
-    /// The nodes a path matches with their whole subtrees. A fixed root (<c>/persistent</c>) spans
-    /// subtree actors, so a plain query gives it without children; here they are filled in.
-    /// </summary>
-    public async Task<ImmutableArray<DocNode>> FindWholeAsync(string path)
-    {
-        var matches = await FindAsync(path, QueryShape.Subtree).ConfigureAwait(false);
-        var whole = ImmutableArray.CreateBuilder<DocNode>(matches.Length);
-        foreach (var match in matches)
-        {
-            if (match.Kind != DocNames.RootKind || match.ChildCount == match.Children.Length) whole.Add(match);
-            else whole.Add(match with { Children = await FindAsync("/" + match.Name + "/", QueryShape.Subtree).ConfigureAwait(false) });
-        }
-        return whole.MoveToImmutable();
     }
 
     // ---- Queries --------------------------------------------------------------------------------

@@ -1,23 +1,18 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using Caiman.Actors.Protocol;
 using Caiman.Checkpoints;
 using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Protocol;
+using Caiman.Host.Control;
 
 namespace Caiman.Host.Output;
 
 /// <summary>How runs, checkpoints and errors look in plain text, and as JSON for scripts.</summary>
 internal static class Render
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
-    };
+    // The control API's shape, indented: scripts read the same JSON from both.
+    private static readonly JsonSerializerOptions JsonOptions = new(ControlJson.Options) { WriteIndented = true };
 
     public static string Json<T>(T value) => JsonSerializer.Serialize(value, JsonOptions);
 

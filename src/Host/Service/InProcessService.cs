@@ -120,7 +120,7 @@ public sealed class InProcessService : ICaimanService
             throw new DocException(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
         var json = parsed.Property is not null
             ? new JsonArray([.. (await doc.FindValuesAsync(path)).Select(v => v.ToJson())])
-            : new JsonArray([.. (await doc.FindWholeAsync(path)).Select(n => (JsonNode)DocClient.ToJson(n))]);
+            : new JsonArray([.. (await doc.FindAsync(path, QueryShape.Subtree)).Select(n => (JsonNode)DocClient.ToJson(n))]);
         return json.ToJsonString(Indented);
     }
 

@@ -89,7 +89,7 @@ public sealed class ProcessCancelSpec(ITestOutputHelper output) : ProcessTestBas
             await cancel.CancelAsync();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run.WaitAsync(Patience));
 
-            Assert.False(Procs.IsLive(moved));
+            Assert.False(Os.IsAlive(moved));
             Assert.Empty(Procs.LiveInSession(session));
         }
         finally

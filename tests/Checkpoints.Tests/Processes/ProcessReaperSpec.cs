@@ -41,6 +41,18 @@ public sealed class ProcessReaperSpec : IDisposable
         Assert.Equal(0, ProcessReaper.KillOrphans(launch));
     }
 
+    [Fact]
+    public async Task Reaper_should_say_once_everything_of_the_launches_is_dead()
+    {
+        var (launch, _) = await Orphan("sleep 600 & echo ready; wait");
+
+        var gone = await ProcessReaper.KillOrphansAsync([launch], TimeSpan.FromSeconds(20));
+
+        Assert.True(gone);
+        Assert.Empty(Procs.LiveInSession(launch.ProcessGroup));
+        Assert.False(ProcessReaper.IsAlive(launch));
+    }
+
     [Theory]
     [InlineData(-100)]
     [InlineData(+100)]
@@ -55,7 +67,7 @@ public sealed class ProcessReaperSpec : IDisposable
 
         Assert.Equal(0, killed);
         Assert.False(alive);
-        Assert.True(Procs.IsLive(process.Id));
+        Assert.True(Os.IsAlive(process.Id));
     }
 
     [Fact]
@@ -68,7 +80,7 @@ public sealed class ProcessReaperSpec : IDisposable
 
         Assert.Equal(0, killed);
         Assert.False(ProcessReaper.IsAlive(launch));
-        Assert.True(Procs.IsLive(process.Id));
+        Assert.True(Os.IsAlive(process.Id));
     }
 
     [Fact]

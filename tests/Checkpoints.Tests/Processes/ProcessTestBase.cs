@@ -215,8 +215,6 @@ public static class Procs
         return new Stat(pid, fields[0][0], Parse(fields[2]), Parse(fields[3]), long.Parse(fields[19], CultureInfo.InvariantCulture));
     }
 
-    public static bool IsLive(int pid) => Read(pid) is { IsLive: true };
-
     /// <summary>Live processes whose session or group is <paramref name="session"/>.</summary>
     public static IReadOnlyList<Stat> LiveInSession(int session) =>
     [

@@ -262,4 +262,18 @@ public sealed class DocActorSpec(ITestOutputHelper output) : DocSpec(output)
         Assert.Equal(2, copy.Children.Length);
         Assert.Empty(copy.Properties);
     }
+
+    [Fact]
+    public async Task Doc_should_give_a_fixed_root_with_its_subtrees_when_asked_for_the_subtree_shape()
+    {
+        var doc = await TargetDoc();
+
+        var whole = Assert.Single(await doc.FindAsync("/persistent", QueryShape.Subtree));
+        var spine = Assert.Single(await doc.FindAsync("/persistent"));
+
+        Assert.Equal(["target", "build"], whole.Children.Select(c => c.Name));
+        Assert.Equal(2, whole.Children[0].Children.Length);
+        Assert.Empty(spine.Children.NullToEmpty());
+        Assert.Equal(2, spine.ChildCount);
+    }
 }
