@@ -52,7 +52,7 @@ public static class EngineConfig
         using var stream = typeof(EngineConfig).Assembly.GetManifestResourceStream("Caiman.Actors.reference.conf")
             ?? throw new InvalidOperationException("embedded resource 'Caiman.Actors.reference.conf' is missing");
         using var reader = new StreamReader(stream);
-        return ConfigurationFactory.ParseString(reader.ReadToEnd()).WithFallback(DocConfig.Default());
+        return ConfigurationFactory.ParseString(reader.ReadToEnd()).WithFallback(Caiman.Checkpoints.CheckpointsConfig.Default());
     });
 
     /// <summary>The engine's and the DOC's reference.conf together; use it as the fallback of a host's config.</summary>

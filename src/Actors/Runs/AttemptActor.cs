@@ -61,6 +61,7 @@ internal sealed class AttemptActor : ReceiveActor
             Errors = errors,
             BaseDirectory = _plan.BaseDirectory,
             Launches = new LaunchRecorder(run, writer, _plan.Settings.AskTimeout),
+            ProcessHost = ProcessHost.For(Context.System),
             KillGracePeriod = _plan.Settings.ProcessKillGracePeriod,
         };
         // Started on the attempt dispatcher's own scheduler: the code's continuations stay there too.

@@ -58,11 +58,12 @@ internal sealed partial class RunActor
     private Task<RevertOutcome> RevertAsync(ImmutableArray<Writer> writers, string runId, ImmutableArray<ProcessLaunch> launches = default)
     {
         var doc = _docClient;
+        var processes = ProcessHost.For(Context.System);
         return Revert();
 
         async Task<RevertOutcome> Revert()
         {
-            if (!launches.IsDefaultOrEmpty) await ProcessReaper.KillOrphansAsync(launches, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            if (!launches.IsDefaultOrEmpty) await processes.ReapAsync(launches, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             if (writers.IsEmpty) return new RevertOutcome([], null, null);
             try
             {
