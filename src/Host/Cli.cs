@@ -2,6 +2,7 @@ using System.CommandLine;
 using Caiman.Host.Control;
 using Caiman.Host.Daemon;
 using Caiman.Host.Verbs;
+using Caiman.Host.Worker;
 
 namespace Caiman.Host;
 
@@ -16,7 +17,7 @@ internal static class Cli
             Recursive = true,
         };
         var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
-        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)).Append(DemoVerb(data)))
+        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)).Append(WorkerVerb.Create()).Append(DemoVerb(data)))
             root.Subcommands.Add(verb);
         // Every verb goes to the daemon serving the data directory when one answers.
         Connect.Daemon = DaemonClient.TryConnectAsync;

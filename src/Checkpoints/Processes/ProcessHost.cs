@@ -56,7 +56,7 @@ public sealed class ProcessHost : IExtension
     internal async Task<ProcessSession> OpenAsync(PreparedCommand command, IProcessLaunchRecorder? recorder, CancellationToken cancellationToken)
     {
         var id = Interlocked.Increment(ref _opens);
-        var asked = Supervisor.Ask<object>(new OpenSession(id, command, recorder), OpenTimeout, cancellationToken);
+        var asked = Supervisor.Ask<object>(new OpenSession(id, command, recorder, cancellationToken), OpenTimeout, cancellationToken);
         object reply;
         try
         {
@@ -106,7 +106,8 @@ internal sealed record ProcessSession(IActorRef Actor, System.Diagnostics.Proces
 
 // ---- The supervisor's protocol: node-local, never crosses a node (it carries streams and tasks) ----
 
-internal sealed record OpenSession(long Id, PreparedCommand Command, IProcessLaunchRecorder? Recorder) : INoSerializationVerificationNeeded;
+/// <summary>Launches a process; a <paramref name="Cancelled"/> token checked once the launch is recorded keeps the gate shut.</summary>
+internal sealed record OpenSession(long Id, PreparedCommand Command, IProcessLaunchRecorder? Recorder, CancellationToken Cancelled) : INoSerializationVerificationNeeded;
 
 internal sealed record AbandonOpen(long Id) : INoSerializationVerificationNeeded;
 

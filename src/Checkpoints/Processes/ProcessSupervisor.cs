@@ -21,7 +21,7 @@ internal sealed class ProcessSupervisor : ReceiveActor
         Receive<OpenSession>(open =>
         {
             var opener = Sender;
-            Context.ActorOf(Props.Create(() => new SessionActor(open.Command, open.Recorder, node, opener)).WithDispatcher(dispatcher), SessionName(open.Id));
+            Context.ActorOf(Props.Create(() => new SessionActor(open.Command, open.Recorder, open.Cancelled, node, opener)).WithDispatcher(dispatcher), SessionName(open.Id));
         });
         Receive<AbandonOpen>(abandon => Context.Child(SessionName(abandon.Id)).Tell(KillSession.Instance));
         Receive<ReapLaunches>(reap =>
@@ -51,6 +51,7 @@ internal sealed class SessionActor : ReceiveActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly PreparedCommand _command;
     private readonly IProcessLaunchRecorder? _recorder;
+    private readonly CancellationToken _cancelled;
     private readonly string _node;
     private readonly IActorRef _opener;
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -64,10 +65,11 @@ internal sealed class SessionActor : ReceiveActor, IWithTimers
     private bool _opened;
     private Ending? _ending;
 
-    public SessionActor(PreparedCommand command, IProcessLaunchRecorder? recorder, string node, IActorRef opener)
+    public SessionActor(PreparedCommand command, IProcessLaunchRecorder? recorder, CancellationToken cancelled, string node, IActorRef opener)
     {
         _command = command;
         _recorder = recorder;
+        _cancelled = cancelled;
         _node = node;
         _opener = opener;
         Opening();
@@ -159,6 +161,12 @@ internal sealed class SessionActor : ReceiveActor, IWithTimers
 
     private void OpenGate()
     {
+        if (_cancelled.IsCancellationRequested)
+        {
+            // Cancelled while the launch was being recorded: the command never runs.
+            Fail(new OperationCanceledException(_cancelled), killGate: true);
+            return;
+        }
         var process = _process!;
         var pid = Pid;
         // Opened while the gate holds the process alive, so it names this process and no later one.
@@ -339,9 +347,9 @@ internal sealed class SessionActor : ReceiveActor, IWithTimers
             if (swept) _process?.StandardInput.Write("done\n");
             _process?.StandardInput.Close();
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            // Already closed by the other end's death.
+            // Already closed by the other end's death, or by the runner once it had read the output.
         }
     }
 

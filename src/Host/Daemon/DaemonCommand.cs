@@ -3,7 +3,9 @@ using System.Net;
 using System.Runtime.Versioning;
 using Akka.Configuration;
 using Akka.Hosting;
+using Caiman.Actors.Hosting;
 using Caiman.Host.Control;
+using Caiman.Actors;
 using Caiman.Host.Service;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -180,8 +182,8 @@ public static class DaemonCommand
             """);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ServiceSlot>();
-        builder.Services.AddAkka("caiman", (akka, _) => akka
-            .AddHocon(InProcessService.ConfigFor(settings.DataDirectory, extra), HoconAddMode.Prepend)
+        builder.Services.AddAkka(CaimanNode.SystemName, (akka, _) => akka
+            .AddCaiman(new CaimanNodeOptions(settings.DataDirectory) { Extra = extra, WorkerCommand = LocalEngine.WorkerCommand() })
             .ConfigureLoggers(logging =>
             {
                 logging.LogLevel = Akka.Event.LogLevel.WarningLevel;

@@ -67,8 +67,10 @@ internal static class Connect
             Refused($"no runs in data directory '{Path.GetFullPath(data)}' (no caiman.db; pass --data, or set CAIMAN_DATA)");
             return null;
         }
-        var extra = use == Use.Inspects ? ConfigurationFactory.ParseString("caiman.engine.continue-after-recovery = off") : null;
-        return InProcessService.Start(data, Logging, extra);
+        // Looking at runs never starts their work, so it needs no worker processes either.
+        var inspects = use == Use.Inspects;
+        var extra = inspects ? ConfigurationFactory.ParseString("caiman.engine.continue-after-recovery = off") : null;
+        return LocalEngine.Start(data, Logging, extra, workers: !inspects);
     }
 
     /// <summary>

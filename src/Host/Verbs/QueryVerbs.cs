@@ -2,6 +2,7 @@ using System.CommandLine;
 using Caiman.Checkpoints;
 using Caiman.Actors.Logging;
 using Caiman.Host.Output;
+using Caiman.Actors;
 using Caiman.Host.Service;
 
 namespace Caiman.Host.Verbs;
@@ -90,7 +91,7 @@ internal static class QueryVerbs
             var (id, only, following) = (parse.GetValue(runId)!, parse.GetValue(checkpoint), parse.GetValue(follow));
             // A `caiman run` in another terminal owns the journal; its log file can still be read.
             if (await Connect.Daemon(directory, token) is null && DataLock.IsHeld(directory))
-                return await Print(LogFile.ReadAsync(RunFiles.Log(directory, id), following, LogFile.Released(directory, token), token), only, token);
+                return await Print(LogFile.ReadAsync(RunFiles.Log(directory, id), following, DataLock.ReleasedAsync(directory, token), token), only, token);
             return await Connect.WithService(directory, Connect.Use.Inspects, async service =>
             {
                 if (only is not null && !(await service.StatusAsync(id)).Checkpoints.Any(c => c.Name == only))

@@ -4,6 +4,7 @@ using Caiman.Actors.Protocol;
 using Caiman.Checkpoints;
 using Caiman.Checkpoints.Pipelines;
 using Caiman.Host.Output;
+using Caiman.Actors;
 using Caiman.Host.Service;
 
 namespace Caiman.Host.Verbs;
