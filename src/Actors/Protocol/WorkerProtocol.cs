@@ -14,8 +14,10 @@ namespace Caiman.Actors.Protocol;
 /// <summary>
 /// Everything a worker needs to run one attempt: what to run (the checkpoint's definition; the
 /// worker resolves its type itself), whose it is (run, attempt, writer stamp), where the run's
-/// DOC, the run and its log are (actor refs, remote when the worker is), when it must end, and how
-/// long its processes get between the polite signal and the kill.
+/// DOC, the run and its log are (actor refs, remote when the worker is), its deadline (the
+/// checkpoint's timeout, counted from when it starts on its worker, so that neither a worker's
+/// start nor two clocks count against it), and how long its processes get between the polite
+/// signal and the kill.
 /// </summary>
 public sealed record AttemptSpec(
     string RunId,
@@ -27,7 +29,7 @@ public sealed record AttemptSpec(
     IActorRef Doc,
     IActorRef Run,
     IActorRef Log,
-    DateTimeOffset? Deadline,
+    TimeSpan? Timeout,
     TimeSpan KillGracePeriod,
     TimeSpan AskTimeout,
     CheckpointIsolation Isolation) : IRunMessage

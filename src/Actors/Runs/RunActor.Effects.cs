@@ -31,6 +31,9 @@ internal sealed partial class RunActor
                 cancel.AttemptActor.Tell(new CancelAttempt(cancel.Reason));
                 StartGrace(cancel.Checkpoint, cancel.Attempt);
                 break;
+            case RunEffect.StartTimeout timeout:
+                Timers.StartSingleTimer(TimeoutKey(timeout.Checkpoint), new AttemptTimedOut(timeout.Checkpoint, timeout.Attempt), timeout.After);
+                break;
             case RunEffect.StartGrace grace:
                 StartGrace(grace.Checkpoint, grace.Attempt);
                 break;
@@ -110,13 +113,10 @@ internal sealed partial class RunActor
     private void Place(RunEffect.Place place)
     {
         var record = _state[place.Checkpoint];
-        var now = Now;
         var spec = new AttemptSpec(RunId, record.Definition, place.Attempt, new Writer(RunId, place.Checkpoint, place.Attempt), _state.DryRun,
-            _state.Pipeline!.BaseDirectory, _doc, Self, _log, place.Timeout is { } timeout ? now + timeout : null,
+            _state.Pipeline!.BaseDirectory, _doc, Self, _log, place.Timeout,
             _engine.Settings.ProcessKillGracePeriod, _engine.Settings.AskTimeout, place.Isolation);
         _engine.Placement.Tell(new StartAttempt(spec, ActorRefs.Nobody));
-        if (place.Timeout is { } limit)
-            Timers.StartSingleTimer(TimeoutKey(place.Checkpoint), new AttemptTimedOut(place.Checkpoint, place.Attempt), limit);
     }
 
     private void StartGrace(string checkpoint, int attempt) =>

@@ -63,6 +63,9 @@ internal abstract record RunEffect
     /// </summary>
     public sealed record Place(string Checkpoint, int Attempt, CheckpointIsolation Isolation, TimeSpan? Timeout) : RunEffect;
 
+    /// <summary>The checkpoint's timeout runs from when its attempt starts on its worker.</summary>
+    public sealed record StartTimeout(string Checkpoint, int Attempt, TimeSpan After) : RunEffect;
+
     /// <summary>Fires the attempt's token, then gives it the grace period.</summary>
     public sealed record Cancel(string Checkpoint, int Attempt, IActorRef AttemptActor, StopReason Reason) : RunEffect;
 

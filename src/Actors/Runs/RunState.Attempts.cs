@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Caiman.Actors.Protocol;
 using Caiman.Checkpoints;
+using Caiman.Checkpoints.Pipelines;
 using Microsoft.Extensions.Logging;
 
 namespace Caiman.Actors.Runs;
@@ -22,6 +23,7 @@ internal sealed partial class RunState
         live.Host = accepted.Host;
         live.Node = accepted.Node;
         if (live.Stopping is { } reason) decision.Effects.Add(new RunEffect.Cancel(live.Name, live.Attempt, accepted.AttemptActor, reason));
+        else if (this[live.Name].Definition.Timeout is { } timeout) decision.Effects.Add(new RunEffect.StartTimeout(live.Name, live.Attempt, timeout));
         return decision;
     }
 
@@ -30,9 +32,13 @@ internal sealed partial class RunState
 
     public Decision OnLost(AttemptLost lost, DateTimeOffset now) => Lost(lost.Checkpoint, lost.Attempt, lost.Reason, now);
 
-    /// <summary>The attempt's actor stopped without reporting (it catches everything, so: killed, or its node is gone).</summary>
+    /// <summary>
+    /// The attempt's actor stopped without reporting (it catches everything, so: killed, or its
+    /// node is gone). An attempt in a worker process is left to its worker's handle, which knows
+    /// the cause from the process's exit ("worker exited: signal 9") and reports it.
+    /// </summary>
     public Decision OnAttemptTerminated(IActorRef actor, DateTimeOffset now) =>
-        LiveByActor(actor) is { Finished: false } live
+        LiveByActor(actor) is { Finished: false, Isolation: CheckpointIsolation.InProcess } live
             ? Lost(live.Name, live.Attempt, "the attempt's actor stopped unexpectedly", now)
             : new Decision();
 

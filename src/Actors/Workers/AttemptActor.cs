@@ -65,12 +65,8 @@ internal sealed class AttemptActor : ReceiveActor, IWithTimers
         var run = _spec.Run;
         Context.Watch(run);
         run.Tell(new AttemptAccepted(_spec.Checkpoint, _spec.Attempt, Self, _host, ((ExtendedActorSystem)Context.System).Provider.DefaultAddress.ToString()));
-        if (_spec.Deadline is { } deadline)
-        {
-            // The run times the attempt out; this is the worker's own guard should the run's message not come.
-            var left = deadline - DateTimeOffset.UtcNow;
-            Timers.StartSingleTimer("deadline", new CancelAttempt(StopReason.Timeout), left > TimeSpan.Zero ? left : TimeSpan.Zero);
-        }
+        // The run times the attempt out; this is the worker's own guard should the run's message not come.
+        if (_spec.Timeout is { } timeout) Timers.StartSingleTimer("deadline", new CancelAttempt(StopReason.Timeout), timeout);
         var writer = _spec.Writer;
         var context = new CheckpointContext
         {

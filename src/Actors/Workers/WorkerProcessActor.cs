@@ -19,7 +19,7 @@ namespace Caiman.Actors.Workers;
 internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
-    private const int LastWords = 5;
+    private const int LastWords = 3;
 
     private readonly int _id;
     private readonly string _runId;
@@ -90,14 +90,8 @@ internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
             _session = started.Session;
             _pid = started.Session.Launch.Pid;
             var process = started.Session.Process;
-            // The process is disposed once both pumps have read its output to the end.
-            var open = 2;
-            void Drained()
-            {
-                if (Interlocked.Decrement(ref open) == 0) process.Dispose();
-            }
-            Pump(process.StandardOutput, LogLevel.Debug, Drained);
-            Pump(process.StandardError, LogLevel.Warning, Drained);
+            Pump(process.StandardOutput, LogLevel.Debug);
+            Pump(process.StandardError, LogLevel.Warning);
             started.Session.Exited.PipeTo(Self, success: () => WorkerExited.Instance);
         });
         Receive<WorkerFailedToStart>(failed => Fail($"{Who} could not be started: {failed.Reason.Message}"));
@@ -228,7 +222,7 @@ internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
         return words.Length == 0 ? what : $"{what}; its last words: {string.Join(" | ", words)}";
     }
 
-    private void Pump(StreamReader reader, LogLevel level, Action drained)
+    private void Pump(StreamReader reader, LogLevel level)
     {
         var who = Who;
         var log = _log;
@@ -240,7 +234,8 @@ internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
                 while (await reader.ReadLineAsync().ConfigureAwait(false) is { } line)
                 {
                     log.Log(level, "{Who}: {Line}", who, line);
-                    if (lastErrors is null) continue;
+                    // Stack frames say where, not what: the last words worth quoting are the others.
+                    if (lastErrors is null || line.TrimStart().StartsWith("at ", StringComparison.Ordinal)) continue;
                     lastErrors.Enqueue(line.Length > 300 ? line[..300] + "..." : line);
                     while (lastErrors.Count > LastWords) lastErrors.TryDequeue(out _);
                 }
@@ -249,16 +244,15 @@ internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
             {
                 // The process is gone and its pipe with it.
             }
-            finally
-            {
-                drained();
-            }
         });
     }
 
     protected override void PostStop()
     {
-        if (_session is { } session && !_closed) ProcessHost.Kill(session);
+        if (_session is not { } session) return;
+        // A session not closed is killed (its lifeline with it, whatever becomes of the pipe); a pump still reading just stops.
+        if (!_closed) ProcessHost.Kill(session);
+        session.Process.Dispose();
     }
 
     private sealed record WorkerStarted(ProcessSession Session) : INoSerializationVerificationNeeded;

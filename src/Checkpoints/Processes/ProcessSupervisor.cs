@@ -347,9 +347,14 @@ internal sealed class SessionActor : ReceiveActor, IWithTimers
             if (swept) _process?.StandardInput.Write("done\n");
             _process?.StandardInput.Close();
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        catch (IOException)
         {
-            // Already closed by the other end's death, or by the runner once it had read the output.
+            // Already closed by the other end's death.
+        }
+        catch (ObjectDisposedException)
+        {
+            // Whoever owned the process disposed it, and its pipe with it; the watcher must not be left waiting.
+            if (_watcher > 0) Libc.Kill(_watcher, Libc.SigKill);
         }
     }
 

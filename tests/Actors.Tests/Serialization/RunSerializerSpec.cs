@@ -33,7 +33,7 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
     private IActorRef Named => ((ExtendedActorSystem)Sys).Provider.ResolveActorRef("akka://test/user/golden");
 
     private AttemptSpec Spec => new("r1", ImagePipeline.Checkpoints[1], 2, new Caiman.Doc.Model.Writer("r1", "build", 2), false, "/srv/pipelines",
-        Named, Named, Named, At.AddMinutes(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30), CheckpointIsolation.Process);
+        Named, Named, Named, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30), CheckpointIsolation.Process);
 
     private object[] Samples() =>
     [
