@@ -83,6 +83,48 @@ public sealed class CrashRecoverySpec : IDisposable
         await AssertResumed(data, code, stdout, stderr);
     }
 
+    [Fact]
+    public async Task Sigkill_with_isolated_and_in_process_attempts_should_leave_no_worker_and_no_process_behind()
+    {
+        // Given a run with an in-process attempt's process and an isolated attempt (its worker, and a process the worker started) all running
+        var pipeline = $$"""
+            pipeline {
+              name = crash
+              checkpoints = [
+                { name = seed, type = doc, insert = [ { parent = "/persistent", name = marks, kind = Marks } ] }
+                { name = first, type = process, command = "echo ran >> first.count" }
+                {{HangingCheckpoint.Entry()}}
+                { name = iso, type = dotnet, after = [first], isolation = process, assembly = "{{typeof(Workers.Crasher).Assembly.Location}}", class = "{{typeof(Workers.Crasher).FullName}}", mode = wait-with-process }
+              ]
+            }
+            """;
+        File.WriteAllText(Path.Combine(_directory, "crash.conf"), pipeline);
+        var data = Path.Combine(_directory, "data");
+        IReadOnlyList<int> everything;
+        using (var run = CaimanProcess.Start(_directory, "run", "crash.conf", "--run-id", "crash-isolated", "--data", data))
+        {
+            var orphan = await HangingCheckpoint.PidAsync(_directory, Patience);
+            await Os.FileAppearsAsync(Path.Combine(_directory, "iso.pid"), Patience);
+            var worker = int.Parse(File.ReadAllText(Path.Combine(_directory, "iso.pid")), System.Globalization.CultureInfo.InvariantCulture);
+            await Os.FileAppearsAsync(Path.Combine(_directory, "iso-child.pid"), Patience);
+            var child = int.Parse(File.ReadAllText(Path.Combine(_directory, "iso-child.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            everything = [.. Os.LiveInSession(orphan), .. Os.LiveInSession(worker), .. Os.LiveInSession(child), .. Os.WithEnvironment("CAIMAN_RUN_ID", "crash-isolated")];
+
+            // When the engine is killed outright
+            run.KillHard();
+            await run.WaitAsync(Patience);
+        }
+
+        // Then, with no caiman command run, the lifelines end the worker and every process within the bound
+        foreach (var pid in everything.Distinct()) await Os.ExitedAsync(pid, LifelineBound);
+        Assert.Empty(Os.WithEnvironment("CAIMAN_RUN_ID", "crash-isolated"));
+        Assert.True(everything.Distinct().Count() >= 6, $"the hang, the worker, the worker's process and their three watchers: {string.Join(", ", everything.Distinct())}");
+        var (code, stdout, stderr) = await CaimanProcess.RunAsync(_directory, Patience, "resume", "crash-isolated", "--data", data);
+        Assert.True(code is 0 or 1, $"exit {code}\n{stdout}\n{stderr}");
+        Assert.Single(File.ReadAllLines(Path.Combine(_directory, "first.count")));
+        Assert.Matches(@"first\s+completed\s+1\s", stdout);
+    }
+
     private async Task AssertResumed(string data, int code, string stdout, string stderr)
     {
         Assert.True(code == 0, $"exit {code}\n{stdout}\n{stderr}");

@@ -22,6 +22,28 @@ public static class Os
         }
     }
 
+    /// <summary>The live processes whose environment has <paramref name="name"/>=<paramref name="value"/> (the engine marks its processes with CAIMAN_RUN_ID).</summary>
+    public static IReadOnlyList<int> WithEnvironment(string name, string value)
+    {
+        var wanted = System.Text.Encoding.UTF8.GetBytes($"{name}={value}\0");
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || !IsAlive(pid)) continue;
+            byte[] environment;
+            try
+            {
+                environment = File.ReadAllBytes($"{entry}/environ");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (environment.AsSpan().IndexOf(wanted) >= 0 || environment.AsSpan().StartsWith(wanted.AsSpan()[..^1]) && environment.Length == wanted.Length - 1) found.Add(pid);
+        }
+        return found;
+    }
+
     /// <summary>The live (non-zombie) processes whose session id is <paramref name="session"/>.</summary>
     public static IReadOnlyList<int> LiveInSession(int session)
     {

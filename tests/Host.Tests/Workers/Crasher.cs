@@ -46,7 +46,9 @@ public sealed class Crasher(CheckpointArgs args) : ICheckpoint
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 break;
             case "wait-with-process":
-                await context.Processes.RunAsync(ProcessSpec.Argv("sleep", "600"), cancellationToken);
+                // The process says it runs by <checkpoint>-child.pid, written whole.
+                var child = $"{context.Checkpoint}-child.pid";
+                await context.Processes.RunAsync(ProcessSpec.ShellCommand($"echo $$ > {child}.tmp; mv {child}.tmp {child}; exec sleep 600"), cancellationToken);
                 break;
             default:
                 throw new ArgumentException($"unknown mode '{args.GetString("mode")}'");
