@@ -68,7 +68,7 @@ public sealed class CaimanEngine : ICaimanService
         loggers ??= NullLoggerFactory.Instance;
         var worker = system.ActorOf(WorkerActor.Props(types), WorkerActor.Name);
         var placement = system.ActorOf(AttemptPlacement.Props(settings.Workers, WorkerLaunchFor(system, settings), worker, loggers), AttemptPlacement.Name);
-        var services = new EngineServices(settings, types, loggers, config, placement);
+        var services = new EngineServices(settings, types, loggers, config, placement, worker);
         var runs = system.ActorOf(RunsActor.Props(services), name);
         return new CaimanEngine(system, runs, settings, types);
     }

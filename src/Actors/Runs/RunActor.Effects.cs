@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using Caiman.Actors.Protocol;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Checkpoints.Processes;
 using Caiman.Doc.Client;
 using Caiman.Doc.Model;
@@ -48,13 +49,14 @@ internal sealed partial class RunActor
                 var (name, attempt, failure) = (end.Checkpoint, end.Attempt, end.Failure);
                 RevertAsync([new Writer(RunId, name, attempt)], end.Launches).PipeTo(Self, success: r => new AttemptReverted(name, attempt, failure, r));
                 break;
-            case RunEffect.CheckWrites check:
+            case RunEffect.CheckCompletion check:
                 var (checkpoint, number) = (check.Checkpoint, check.Attempt);
-                var writes = _docClient.FindWritesAsync(new Writer(RunId, checkpoint, number));
-                if (check.BeforeCompletion)
-                    writes.PipeTo(Self, success: nodes => new CompletionChecked(checkpoint, number, nodes), failure: _ => new CompletionChecked(checkpoint, number, []));
-                else
-                    writes.PipeTo(Self, success: nodes => new WritesFound(checkpoint, number, nodes), failure: _ => new WritesFound(checkpoint, number, []));
+                _docClient.FindWritesAsync(new Writer(RunId, checkpoint, number))
+                    .PipeTo(Self, success: nodes => new CompletionChecked(checkpoint, number, nodes), failure: _ => new CompletionChecked(checkpoint, number, []));
+                break;
+            case RunEffect.CheckRaces races:
+                _docClient.FindWritesAsync([.. races.Attempts])
+                    .PipeTo(Self, success: nodes => new RacesFound(nodes), failure: _ => new RacesFound([]));
                 break;
             case RunEffect.RebuildWrites rebuild:
                 _docClient.FindWritesAsync([.. rebuild.Writers]).PipeTo(Self, success: nodes => new WritesRebuilt(nodes), failure: _ => new WritesRebuilt([]));
@@ -98,7 +100,7 @@ internal sealed partial class RunActor
         Command<AttemptTimedOut>(timedOut => Step(_state.OnTimedOut(timedOut.Checkpoint, timedOut.Attempt)));
         Command<GraceExpired>(expired => Step(_state.OnGraceExpired(expired.Checkpoint, expired.Attempt, _engine.Settings.CancelGracePeriod)));
         Command<AttemptReverted>(reverted => Step(_state.OnAttemptReverted(reverted.Checkpoint, reverted.Attempt, reverted.Failure, reverted.Result, Now)));
-        Command<WritesFound>(found => Step(_state.OnWritesFound(found.Checkpoint, found.Attempt, found.Nodes, Now)));
+        Command<RacesFound>(found => Step(_state.OnRacesFound(found.Nodes, Now)));
         Command<CompletionChecked>(checkedWrites => Step(_state.OnCompletionChecked(checkedWrites.Checkpoint, checkedWrites.Attempt, checkedWrites.Nodes, Now)));
         Command<WritesRebuilt>(rebuilt => _state.OnWritesRebuilt(rebuilt.Nodes));
         Command<RetryDue>(_ => Step(_state.OnSettle(Now)));
@@ -116,7 +118,9 @@ internal sealed partial class RunActor
         var spec = new AttemptSpec(RunId, record.Definition, place.Attempt, new Writer(RunId, place.Checkpoint, place.Attempt), _state.DryRun,
             _state.Pipeline!.BaseDirectory, _doc, Self, _log, place.Timeout,
             _engine.Settings.ProcessKillGracePeriod, _engine.Settings.AskTimeout, place.Isolation);
-        _engine.Placement.Tell(new StartAttempt(spec, ActorRefs.Nobody));
+        // In process there is nothing to choose: the engine's own worker takes it without a hop through the placement.
+        if (place.Isolation == CheckpointIsolation.InProcess) _engine.LocalWorker.Tell(new StartAttempt(spec, _engine.LocalWorker));
+        else _engine.Placement.Tell(new StartAttempt(spec, ActorRefs.Nobody));
     }
 
     private void StartGrace(string checkpoint, int attempt) =>
@@ -191,7 +195,7 @@ internal sealed partial class RunActor
 
     private sealed record AttemptReverted(string Checkpoint, int Attempt, AttemptFailure? Failure, RevertOutcome Result) : INoSerializationVerificationNeeded;
 
-    private sealed record WritesFound(string Checkpoint, int Attempt, ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
+    private sealed record RacesFound(ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
 
     private sealed record CompletionChecked(string Checkpoint, int Attempt, ImmutableArray<WrittenNode> Nodes) : INoSerializationVerificationNeeded;
 

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Caiman.Actors.Runs;
 
 /// <summary>What every run of an engine shares.</summary>
-internal sealed record EngineServices(EngineSettings Settings, CheckpointTypes Types, ILoggerFactory Loggers, Akka.Configuration.Config Config, IActorRef Placement);
+internal sealed record EngineServices(EngineSettings Settings, CheckpointTypes Types, ILoggerFactory Loggers, Akka.Configuration.Config Config, IActorRef Placement, IActorRef LocalWorker);
 
 /// <summary>
 /// One run (persistence id <c>run-&lt;id&gt;</c>): owns the run's DOC (child <c>doc</c>) and its log
@@ -60,11 +60,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
             Context.Unwatch(u.Subscriber);
         });
 
-        Command<AttemptAccepted>(accepted =>
-        {
-            Context.Watch(accepted.AttemptActor);
-            Step(_state.OnAccepted(accepted));
-        });
+        Command<AttemptAccepted>(accepted => Step(_state.OnAccepted(accepted)));
         Command<AttemptRefused>(refused => Step(_state.OnRefused(refused, Now)));
         Command<AttemptProgressed>(progress => Step(_state.OnProgress(progress)));
         Command<AttemptErrorReported>(reported => Step(_state.OnErrorReported(reported)));
@@ -72,11 +68,7 @@ internal sealed partial class RunActor : ReceivePersistentActor, IWithTimers
         Command<AttemptFinished>(finished => Step(_state.OnFinished(finished, Now)));
         Command<AttemptLost>(lost => Step(_state.OnLost(lost, Now)));
         Command<AttemptAbandoned>(abandoned => Step(_state.OnAbandoned(abandoned, Now)));
-        Command<Terminated>(terminated =>
-        {
-            if (_subscribers.Remove(terminated.ActorRef)) return;
-            Step(_state.OnAttemptTerminated(terminated.ActorRef, Now));
-        });
+        Command<Terminated>(terminated => _subscribers.Remove(terminated.ActorRef));
         SelfMessages();
     }
 

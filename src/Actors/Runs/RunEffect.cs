@@ -80,8 +80,14 @@ internal abstract record RunEffect
     /// <summary>Kills what the attempt's processes left, fences its writer and reverts its DOC changes; then <c>AttemptReverted</c>.</summary>
     public sealed record End(string Checkpoint, int Attempt, AttemptFailure? Failure, ImmutableArray<ProcessLaunch> Launches) : RunEffect;
 
-    /// <summary>The nodes a completed attempt changed, for races; before its completion is recorded when races stop the run.</summary>
-    public sealed record CheckWrites(string Checkpoint, int Attempt, bool BeforeCompletion) : RunEffect;
+    /// <summary>The nodes a completed attempt changed, asked before its completion is recorded (races stop the run).</summary>
+    public sealed record CheckCompletion(string Checkpoint, int Attempt) : RunEffect;
+
+    /// <summary>
+    /// The nodes completed attempts changed, for races: one question for every completion since the
+    /// last one was answered, so that a burst of completions costs one round trip to the DOC.
+    /// </summary>
+    public sealed record CheckRaces(ImmutableArray<Writer> Attempts) : RunEffect;
 
     public sealed record RebuildWrites(ImmutableArray<Writer> Writers) : RunEffect;
 

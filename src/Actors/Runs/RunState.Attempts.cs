@@ -32,16 +32,6 @@ internal sealed partial class RunState
 
     public Decision OnLost(AttemptLost lost, DateTimeOffset now) => Lost(lost.Checkpoint, lost.Attempt, lost.Reason, now);
 
-    /// <summary>
-    /// The attempt's actor stopped without reporting (it catches everything, so: killed, or its
-    /// node is gone). An attempt in a worker process is left to its worker's handle, which knows
-    /// the cause from the process's exit ("worker exited: signal 9") and reports it.
-    /// </summary>
-    public Decision OnAttemptTerminated(IActorRef actor, DateTimeOffset now) =>
-        LiveByActor(actor) is { Finished: false, Isolation: CheckpointIsolation.InProcess } live
-            ? Lost(live.Name, live.Attempt, "the attempt's actor stopped unexpectedly", now)
-            : new Decision();
-
     public Decision OnProgress(AttemptProgressed progress)
     {
         var decision = new Decision();
@@ -124,14 +114,14 @@ internal sealed partial class RunState
             if (Rules.RaceDetection == RaceDetection.Error)
             {
                 // A race must stop the run before anything depending on this checkpoint starts.
-                decision.Effects.Add(new RunEffect.CheckWrites(live.Name, live.Attempt, BeforeCompletion: true));
+                decision.Effects.Add(new RunEffect.CheckCompletion(live.Name, live.Attempt));
                 return decision;
             }
             _live.Remove(live.Name);
             Log(decision, LogLevel.Information, $"'{live.Name}' attempt {live.Attempt} completed");
-            // Asked before the completion is committed, which must not stop the run while the check is out.
-            _raceChecks++;
-            decision.Effects.Add(new RunEffect.CheckWrites(live.Name, live.Attempt, BeforeCompletion: false));
+            // Queued before the completion is committed, which must not stop the run while the check is out.
+            _raceQueue.Add(live.Writer(RunId));
+            AskRaces(decision);
             Emit(decision, new AttemptCompleted(live.Name, live.Attempt, now));
             decision.Effects.Add(new RunEffect.Publish(live.Name));
             return Settle(decision, now);

@@ -184,7 +184,7 @@ internal sealed partial class RunState
         }
         if (!IsReverting)
         {
-            foreach (var record in Ready(now, Parallelism - _live.Count, _live.Keys.ToHashSet(StringComparer.Ordinal)))
+            foreach (var record in Ready(now, Parallelism - _live.Count))
             {
                 var started = new AttemptStarted(record.Name, record.Attempts + 1, now);
                 Emit(decision, started);
@@ -194,7 +194,7 @@ internal sealed partial class RunState
                 decision.Effects.Add(new RunEffect.Place(record.Name, started.Attempt, isolation, record.Definition.Timeout));
                 decision.Effects.Add(new RunEffect.Publish(record.Name));
             }
-            if (_live.Count == 0 && _raceChecks == 0 && StopPhase(false, now) is { } phase)
+            if (_live.Count == 0 && !RaceChecksOut && StopPhase(false, now) is { } phase)
             {
                 Emit(decision, new RunStopped(phase, now));
                 Log(decision, LogLevel.Information, $"run {phase.ToString().ToLowerInvariant()}");

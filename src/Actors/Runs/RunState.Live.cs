@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Caiman.Actors.Protocol;
 using Caiman.Checkpoints.Pipelines;
@@ -67,8 +68,11 @@ internal sealed partial class RunState
     private readonly Dictionary<string, LiveAttempt> _live = new(StringComparer.Ordinal);
     private readonly List<IActorRef> _suspendedBy = [];
 
-    /// <summary>Race checks still out; the run does not stop before they are in, so its error service is whole when it does.</summary>
-    private int _raceChecks;
+    /// <summary>Completed attempts whose race check is out, or waits for the one out to come back; the run does not stop before they are in, so its error service is whole when it does.</summary>
+    private readonly List<Writer> _raceQueue = [];
+    private ImmutableArray<Writer> _racesAsked = [];
+
+    private bool RaceChecksOut => _raceQueue.Count > 0 || !_racesAsked.IsEmpty;
 
     /// <summary>Attempts from their start until their end is persisted.</summary>
     public IReadOnlyCollection<LiveAttempt> Live => _live.Values;
@@ -85,6 +89,4 @@ internal sealed partial class RunState
     public LiveAttempt? Current(string checkpoint, int attempt) =>
         _live.TryGetValue(checkpoint, out var live) && live.Attempt == attempt ? live : null;
 
-    /// <summary>The live attempt whose actor this is.</summary>
-    public LiveAttempt? LiveByActor(IActorRef actor) => _live.Values.FirstOrDefault(l => actor.Equals(l.Actor));
 }

@@ -113,14 +113,30 @@ internal sealed partial class RunState
 
     // ---- Races ---------------------------------------------------------------------------------------
 
-    public Decision OnWritesFound(string checkpoint, int attempt, ImmutableArray<WrittenNode> nodes, DateTimeOffset now)
+    /// <summary>What the attempts of the last race check changed: each is compared with the checkpoints not ordered with it.</summary>
+    public Decision OnRacesFound(ImmutableArray<WrittenNode> nodes, DateTimeOffset now)
     {
         var decision = new Decision();
-        _raceChecks--;
-        var current = Has(checkpoint) && this[checkpoint] is { State: CheckpointState.Completed } record && record.Attempts == attempt;
-        if (current)
-            foreach (var race in RacesOf(checkpoint, attempt, nodes, now)) EmitRace(decision, race);
+        var asked = _racesAsked;
+        _racesAsked = [];
+        var byWriter = nodes.ToLookup(n => n.Writer);
+        foreach (var writer in asked)
+        {
+            var current = Has(writer.Checkpoint) && this[writer.Checkpoint] is { State: CheckpointState.Completed } record && record.Attempts == writer.Attempt;
+            if (current)
+                foreach (var race in RacesOf(writer.Checkpoint, writer.Attempt, [.. byWriter[writer]], now)) EmitRace(decision, race);
+        }
+        AskRaces(decision);
         return Settle(decision, now);
+    }
+
+    /// <summary>Asks for the queued completions' writes, unless a question is already out (its answer asks the next).</summary>
+    private void AskRaces(Decision decision)
+    {
+        if (!_racesAsked.IsEmpty || _raceQueue.Count == 0) return;
+        _racesAsked = [.. _raceQueue];
+        _raceQueue.Clear();
+        decision.Effects.Add(new RunEffect.CheckRaces(_racesAsked));
     }
 
     public void OnWritesRebuilt(ImmutableArray<WrittenNode> nodes)

@@ -312,8 +312,8 @@ internal sealed partial class RunState
         return true;
     }
 
-    /// <summary>Checkpoints that may start now, in file order, at most <paramref name="slots"/>.</summary>
-    public List<CheckpointRecord> Ready(DateTimeOffset now, int slots, ISet<string> busy)
+    /// <summary>Checkpoints that may start now, in file order, at most <paramref name="slots"/>; none whose attempt is still live.</summary>
+    public List<CheckpointRecord> Ready(DateTimeOffset now, int slots)
     {
         var ready = new List<CheckpointRecord>();
         if (Phase != RunPhase.Running || slots <= 0 || StoppedByError) return ready;
@@ -321,7 +321,7 @@ internal sealed partial class RunState
         foreach (var position in _candidates)
         {
             var record = _ordered[position];
-            if (busy.Contains(record.Name)) continue;
+            if (_live.ContainsKey(record.Name)) continue;
             if (record.RetryAt is { } at && at > now) continue;
             if (held?.Contains(record.Name) == true) continue;
             ready.Add(record);
@@ -349,7 +349,7 @@ internal sealed partial class RunState
             case RunPhase.Running:
                 if (StoppedByError) return RunPhase.Failed;
                 if (_completed == _ordered.Count) return RunPhase.Completed;
-                if (Ready(now, 1, new HashSet<string>()).Count > 0 || NextRetry() is not null) return null;
+                if (Ready(now, 1).Count > 0 || NextRetry() is not null) return null;
                 if (_failed > 0) return RunPhase.Failed;
                 return RunPhase.Paused;
             default:

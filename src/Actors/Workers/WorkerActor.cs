@@ -26,7 +26,13 @@ internal sealed class WorkerActor : ReceiveActor
         Receive<StartAttempt>(Start);
         Receive<AbandonAttempt>(Abandon);
         Receive<AttemptDone>(done => Done(Sender, done.Reusable));
-        Receive<Terminated>(terminated => Done(terminated.ActorRef, reusable: false));
+        Receive<Terminated>(terminated =>
+        {
+            // An attempt's actor catches everything, so one that stops without being done was stopped from outside.
+            if (_attempts.TryGetValue(terminated.ActorRef, out var entry))
+                entry.Spec.Run.Tell(new AttemptLost(entry.Spec.Checkpoint, entry.Spec.Attempt, "the attempt's actor stopped unexpectedly"));
+            Done(terminated.ActorRef, reusable: false);
+        });
         Receive<StopWorker>(_ =>
         {
             _stopping = true;
