@@ -70,6 +70,9 @@ public sealed class CaimanEngine : ICaimanService
         var placement = system.ActorOf(AttemptPlacement.Props(settings.Workers, WorkerLaunchFor(system, settings), worker, loggers), AttemptPlacement.Name);
         var services = new EngineServices(settings, types, loggers, config, placement, worker);
         var runs = system.ActorOf(RunsActor.Props(services), name);
+        // Before the system goes, its workers exit by themselves (an engine killed outright takes them with it by their lifelines).
+        CoordinatedShutdown.Get(system).AddTask(CoordinatedShutdown.PhaseServiceStop, "caiman-stop-workers",
+            () => placement.Ask<Akka.Done>(StopWorkers.Instance, TimeSpan.FromSeconds(5)).ContinueWith(_ => Akka.Done.Instance, TaskScheduler.Default));
         return new CaimanEngine(system, runs, settings, types);
     }
 

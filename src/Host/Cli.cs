@@ -16,8 +16,14 @@ internal static class Cli
             Description = "Data directory: the run journal (caiman.db), each run's log, the daemon's socket (default: $CAIMAN_DATA, else $XDG_DATA_HOME/caiman or ~/.local/share/caiman)",
             Recursive = true,
         };
-        var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
-        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)).Append(WorkerVerb.Create()).Append(DemoVerb(data)))
+        var config = new Option<string[]>("--config")
+        {
+            Description = "A HOCON file of engine settings over the defaults (repeatable, later ones win; after $CAIMAN_CONFIG), e.g. caiman.engine.isolation = process",
+            Recursive = true,
+        };
+        var globals = new Globals(data, config);
+        var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data, config };
+        foreach (var verb in RunVerbs.Create(globals).Concat(QueryVerbs.Create(globals)).Append(DaemonCommand.Create(globals)).Append(WorkerVerb.Create()).Append(DemoVerb(data)))
             root.Subcommands.Add(verb);
         // Every verb goes to the daemon serving the data directory when one answers.
         Connect.Daemon = DaemonClient.TryConnectAsync;
@@ -58,6 +64,15 @@ internal static class ExitCodes
     public const int BadInput = 2;
     public const int Paused = 3;
     public const int Cancelled = 4;
+}
+
+/// <summary>The options every verb takes: the data directory and the config files.</summary>
+internal sealed record Globals(Option<string> Data, Option<string[]> Config)
+{
+    public string DataDirectoryOf(ParseResult parse) => DataDirectory.From(parse.GetValue(Data));
+
+    /// <summary>The config files' settings; a bad file is a <see cref="Service.ConfigFileException"/>.</summary>
+    public Akka.Configuration.Config? ConfigOf(ParseResult parse) => Service.ConfigFiles.Load(parse.GetValue(Config) ?? []);
 }
 
 internal static class DataDirectory

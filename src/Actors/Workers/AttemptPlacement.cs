@@ -38,6 +38,22 @@ internal sealed class AttemptPlacement : ReceiveActor
         Receive<WorkerReady>(ready => Context.Child(ProxyName(ready.WorkerId)).Forward(ready));
         Receive<WorkerIdle>(OnIdle);
         Receive<Terminated>(OnWorkerGone);
+        Receive<StopWorkers>(_ =>
+        {
+            // A shutdown: workers exit on their own terms, so their connections close without alarm.
+            _stoppedBy.Add(Sender);
+            foreach (var worker in _workers.Values.Where(w => !w.Retiring)) Retire(worker);
+            ReplyIfStopped();
+        });
+    }
+
+    private readonly List<IActorRef> _stoppedBy = [];
+
+    private void ReplyIfStopped()
+    {
+        if (_stoppedBy.Count == 0 || _workers.Count > 0) return;
+        foreach (var waiting in _stoppedBy) waiting.Tell(Akka.Done.Instance);
+        _stoppedBy.Clear();
     }
 
     public static Props Props(WorkerSettings settings, WorkerLaunch? launch, IActorRef localWorker, ILoggerFactory loggers) =>
@@ -140,7 +156,8 @@ internal sealed class AttemptPlacement : ReceiveActor
         var worker = _workers.Values.FirstOrDefault(w => w.Proxy.Equals(terminated.ActorRef));
         if (worker is null) return;
         _workers.Remove(worker.Id);
-        Dispatch();
+        if (_stoppedBy.Count > 0) ReplyIfStopped();
+        else Dispatch();
     }
 
     private void Abandon(AbandonAttempt abandon)
@@ -171,6 +188,12 @@ internal sealed class AttemptPlacement : ReceiveActor
 
 /// <summary>How the engine starts its worker processes: the command, the engine's address, and the certificate they must present.</summary>
 internal sealed record WorkerLaunch(IReadOnlyList<string> Command, string EngineAddress, string? CertificatePath, string DataDirectory);
+
+/// <summary>Stops every worker process, each once its attempt is done; replies <see cref="Akka.Done"/> once none is left. Local only.</summary>
+internal sealed record StopWorkers : INoSerializationVerificationNeeded
+{
+    public static readonly StopWorkers Instance = new();
+}
 
 /// <summary>The placement gives a worker process's handle an attempt; local only.</summary>
 internal sealed record AssignAttempt(AttemptSpec Spec) : INoSerializationVerificationNeeded;

@@ -79,6 +79,15 @@ internal sealed class WorkerActor : ReceiveActor
 
     private void StopIfIdle()
     {
-        if (_stopping && _attempts.Count == 0) Context.System.Terminate();
+        // Coordinated, so that remoting says goodbye to the engine instead of dropping the connection.
+        if (_stopping && _attempts.Count == 0) CoordinatedShutdown.Get(Context.System).Run(StoppedByEngine.Instance);
+    }
+
+    /// <summary>Why a worker's actor system shuts down: its engine asked it to.</summary>
+    private sealed class StoppedByEngine : CoordinatedShutdown.Reason
+    {
+        public static readonly StoppedByEngine Instance = new();
+
+        public override int ExitCode => 0;
     }
 }

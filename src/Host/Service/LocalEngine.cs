@@ -55,7 +55,8 @@ internal static class LocalEngine
     {
         public async ValueTask DisposeAsync()
         {
-            await system.Terminate().ConfigureAwait(false);
+            // The coordinated shutdown, not a bare terminate: its phases let worker processes exit cleanly first.
+            await CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ActorSystemTerminateReason.Instance).ConfigureAwait(false);
             dataLock.Dispose();
         }
     }
