@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Caiman.Doc.Model;
+using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 
 namespace Caiman.Doc.Client;
@@ -20,7 +21,7 @@ public sealed partial class DocClient
         var doc = new JsonObject();
         foreach (var root in new[] { DocNames.Persistent, DocNames.Volatile })
         {
-            var subtrees = await FindAsync("/" + root + "/", QueryShape.Subtree).ConfigureAwait(false);
+            var subtrees = await FindAsync("/" + root + DocPathParser.AllChildren, QueryShape.Subtree).ConfigureAwait(false);
             doc[root] = new JsonArray([.. subtrees.Select(n => (JsonNode)ToJson(n))]);
         }
         return doc;

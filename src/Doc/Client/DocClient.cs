@@ -186,17 +186,26 @@ public sealed partial class DocClient
         };
     }
 
-    public async Task<ImmutableArray<DocNode>> GetChildrenAsync(NodeTarget parent, string? name = null, string? kind = null, int maxCount = int.MaxValue) =>
-        (await QueryAsync(Relative(parent, "/", name, kind, maxCount, null)).ConfigureAwait(false)).Nodes;
+    /// <summary>The children matching name and/or kind (all without either), at most <paramref name="maxCount"/> (at least 1).</summary>
+    public async Task<ImmutableArray<DocNode>> GetChildrenAsync(NodeTarget parent, string? name = null, string? kind = null, int maxCount = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        return (await QueryAsync(Relative(parent, "/", name, kind, maxCount, null)).ConfigureAwait(false)).Nodes;
+    }
 
     public async Task<DocNode?> GetFirstChildAsync(NodeTarget parent, string? name = null, string? kind = null) =>
         (await GetChildrenAsync(parent, name, kind, 1).ConfigureAwait(false)).FirstOrDefault();
 
-    /// <summary>Descendants in depth-first pre-order; name or kind is required (as in the original); maxDepth 0 is unlimited.</summary>
+    /// <summary>
+    /// Descendants in depth-first pre-order; name or kind is required and <paramref name="maxDepth"/>
+    /// may not be negative (as in the original); maxDepth 0 is unlimited; maxCount is at least 1.
+    /// </summary>
     public async Task<ImmutableArray<DocNode>> GetDescendantsAsync(NodeTarget ancestor, string? name, string? kind, int maxDepth = 0, int maxCount = int.MaxValue)
     {
         if (name is null && kind is null)
             throw new ArgumentException("descendants need a name or a kind to look for", nameof(name));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         return (await QueryAsync(Relative(ancestor, "//", name, kind, maxCount, maxDepth > 0 ? maxDepth : null)).ConfigureAwait(false)).Nodes;
     }
 
@@ -244,7 +253,9 @@ public sealed partial class DocClient
         return start switch
         {
             NodeTarget.ById id => new Find(step, id.Id),
-            NodeTarget.ByPath p => new Find((p.Path == "/" ? "" : p.Path.TrimEnd('/')) + step),
+            // A trailing '/' is ignored after a step, so "every child" of a path is written '//[?1]'.
+            NodeTarget.ByPath p when p.Path is "/" or "" => new Find(step),
+            NodeTarget.ByPath p => new Find(p.Path.TrimEnd('/') + (step == "/" ? DocPathParser.AllChildren : step)),
             _ => throw new ArgumentOutOfRangeException(nameof(start)),
         };
     }

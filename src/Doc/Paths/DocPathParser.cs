@@ -22,6 +22,9 @@ public sealed class DocPathException : FormatException
 /// </summary>
 public static class DocPathParser
 {
+    /// <summary>The step that selects every child of the nodes before it: a trailing '/' is ignored after a step.</summary>
+    public const string AllChildren = "//[?1]";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static bool TryParse(string text, [MaybeNullWhen(false)] out DocPath path, [MaybeNullWhen(true)] out PathSyntaxError error)
@@ -213,18 +216,22 @@ public static class DocPathParser
                         return Fail(_pos, "unexpected third '/': a step starts with '/' (children) or '//' (descendants)");
                 }
 
+                // As in the original, a trailing '/' after a step is ignored ('/a/' is '/a');
+                // '/' alone still means the children of the DOC root.
+                if (axis == PathAxis.Child && AtEnd && builder.Count > 0) break;
+
                 if (!ParseName(out var name)) return false;
 
-                string? kind = null;
-                int? count = null, depth = null;
+                var constraints = new Constraints();
                 if (!AtEnd && _text[_pos] == '[')
                 {
-                    if (!ParseConstraints(axis, ref kind, ref count, ref depth)) return false;
-                    if (!AtEnd && _text[_pos] == '[')
-                        return Fail(_pos, "a segment takes a single '[...]': put all its constraints in one bracket");
+                    // Constraints may be split over brackets ('[@Disk][#1]'), as the original allowed.
+                    while (!AtEnd && _text[_pos] == '[')
+                        if (!ParseConstraints(axis, ref constraints)) return false;
                     if (!AtEnd && _text[_pos] is not ('/' or '.'))
                         return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
                 }
+                var (kind, count, depth) = (constraints.Kind, constraints.Count, constraints.Depth);
 
                 builder.Add(new PathSegment(axis, name, kind, count, depth, stepStart));
 
@@ -257,7 +264,16 @@ public static class DocPathParser
             return true;
         }
 
-        private bool ParseConstraints(PathAxis axis, ref string? kind, ref int? count, ref int? depth)
+        /// <summary>The constraints of one step, gathered over its brackets; a depth of 0 means unlimited.</summary>
+        private struct Constraints
+        {
+            public string? Kind;
+            public int? Count;
+            public int? Depth;
+            public bool HasDepth;
+        }
+
+        private bool ParseConstraints(PathAxis axis, ref Constraints constraints)
         {
             var open = _pos;
             _pos++;
@@ -274,31 +290,33 @@ public static class DocPathParser
                         return true;
                     case '@':
                     {
-                        if (kind is not null) return Fail(_pos, "duplicate '@' (kind) constraint");
+                        if (constraints.Kind is not null) return Fail(_pos, "duplicate '@' (kind) constraint");
                         _pos++;
                         var start = _pos;
                         while (!AtEnd && IsKindChar(_text[_pos])) _pos++;
                         if (_pos == start) return Fail(start, "expected a kind after '@'");
                         var candidate = _text[start.._pos];
                         if (DocNames.KindProblem(candidate) is { } problem) return Fail(start, problem);
-                        kind = candidate;
+                        constraints.Kind = candidate;
                         break;
                     }
                     case '#':
                     {
-                        if (count is not null) return Fail(_pos, "duplicate '#' (max count) constraint");
+                        if (constraints.Count is not null) return Fail(_pos, "duplicate '#' (max count) constraint");
                         _pos++;
-                        if (!ParseNumber('#', "max count", out var value)) return false;
-                        count = value;
+                        if (!ParseNumber('#', "max count", 1, out var value)) return false;
+                        constraints.Count = value;
                         break;
                     }
                     case '?':
                     {
-                        if (depth is not null) return Fail(_pos, "duplicate '?' (max depth) constraint");
+                        if (constraints.HasDepth) return Fail(_pos, "duplicate '?' (max depth) constraint");
                         if (axis != PathAxis.Descendant) return Fail(_pos, "'?' (max depth) is only allowed on a '//' step");
                         _pos++;
-                        if (!ParseNumber('?', "max depth", out var value)) return false;
-                        depth = value;
+                        // 0 is unlimited, as the original's max_depth (and GetDescendantsAsync) have it.
+                        if (!ParseNumber('?', "max depth", 0, out var value)) return false;
+                        constraints.HasDepth = true;
+                        constraints.Depth = value == 0 ? null : value;
                         break;
                     }
                     default:
@@ -307,7 +325,7 @@ public static class DocPathParser
             }
         }
 
-        private bool ParseNumber(char symbol, string what, out int value)
+        private bool ParseNumber(char symbol, string what, int least, out int value)
         {
             value = 0;
             var start = _pos;
@@ -315,7 +333,7 @@ public static class DocPathParser
             if (_pos == start) return Fail(start, $"expected a number after '{symbol}'");
             if (!int.TryParse(_text.AsSpan(start, _pos - start), NumberStyles.None, CultureInfo.InvariantCulture, out value))
                 return Fail(start, $"{what} '{_text[start.._pos]}' is too large (at most {int.MaxValue})");
-            if (value < 1) return Fail(start, $"{what} must be at least 1");
+            if (value < least) return Fail(start, $"{what} must be at least {least}");
             return true;
         }
 

@@ -120,6 +120,7 @@ public abstract record Mutation
 [JsonDerivedType(typeof(InvalidOperation), "invalidOperation")]
 [JsonDerivedType(typeof(InvalidDocument), "invalidDocument")]
 [JsonDerivedType(typeof(WriterFenced), "writerFenced")]
+[JsonDerivedType(typeof(TemplatePathEmpty), "templatePathEmpty")]
 public abstract record DocError
 {
     private DocError() { }
@@ -187,6 +188,17 @@ public abstract record DocError
     public sealed record WriterFenced(Writer Writer) : DocError
     {
         public override string Message => $"writes from {Writer} are refused: that attempt is no longer running";
+    }
+
+    /// <summary>
+    /// A <c>%{path}</c> in <see cref="Template"/> (at <see cref="Position"/>) yields no value. An
+    /// empty value there could turn <c>rm -rf %{/persistent/build.dirr}/image</c> into
+    /// <c>rm -rf /image</c>; <c>%{?path}</c> is the form that may be empty.
+    /// </summary>
+    public sealed record TemplatePathEmpty(string Template, string Path, int Position) : DocError
+    {
+        public override string Message =>
+            $"%{{{Path}}} at position {Position} of '{Template}' matches nothing in the DOC (write %{{?{Path}}} where an empty value is meant)";
     }
 
     public override string ToString() => Message;
