@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
+using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Caiman.Doc.Model;
 
@@ -27,14 +29,21 @@ public static class DocPathParser
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>
+    /// Parses a path, or says where and why it is malformed. Parsed paths are immutable and kept in
+    /// a bounded cache shared by the whole process, so the client that routes a request and the
+    /// subtree that evaluates it parse the same text once.
+    /// </summary>
     public static bool TryParse(string text, [MaybeNullWhen(false)] out DocPath path, [MaybeNullWhen(true)] out PathSyntaxError error)
     {
         ArgumentNullException.ThrowIfNull(text);
+        error = null!;
+        if (DocPathCache.TryGet(text, out path)) return true;
         var parser = new Parser(text);
         if (parser.Run(out var segments, out var property))
         {
             path = new DocPath(text, segments, property);
-            error = null!;
+            DocPathCache.Add(path);
             return true;
         }
         path = null!;
@@ -201,7 +210,9 @@ public static class DocPathParser
             if (_text.Length == 0 || _text[0] != '/')
                 return Fail(0, "a path must start with '/'");
 
-            var builder = ImmutableArray.CreateBuilder<PathSegment>();
+            // Most paths have a handful of steps: a plain array, grown when needed, then handed over as is.
+            var steps = new PathSegment[4];
+            var count = 0;
             while (!AtEnd)
             {
                 // Every step starts at a '/'.
@@ -218,7 +229,7 @@ public static class DocPathParser
 
                 // As in the original, a trailing '/' after a step is ignored ('/a/' is '/a');
                 // '/' alone still means the children of the DOC root.
-                if (axis == PathAxis.Child && AtEnd && builder.Count > 0) break;
+                if (axis == PathAxis.Child && AtEnd && count > 0) break;
 
                 if (!ParseName(out var name)) return false;
 
@@ -231,9 +242,10 @@ public static class DocPathParser
                     if (!AtEnd && _text[_pos] is not ('/' or '.'))
                         return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
                 }
-                var (kind, count, depth) = (constraints.Kind, constraints.Count, constraints.Depth);
+                var (kind, maxCount, depth) = (constraints.Kind, constraints.Count, constraints.Depth);
 
-                builder.Add(new PathSegment(axis, name, kind, count, depth, stepStart));
+                if (count == steps.Length) Array.Resize(ref steps, count * 2);
+                steps[count++] = new PathSegment(axis, name, kind, maxCount, depth, stepStart);
 
                 if (!AtEnd && _text[_pos] == '.')
                 {
@@ -241,7 +253,8 @@ public static class DocPathParser
                     break;
                 }
             }
-            segments = builder.ToImmutable();
+            if (count != steps.Length) Array.Resize(ref steps, count);
+            segments = ImmutableCollectionsMarshal.AsImmutableArray(steps);
             return true;
         }
 
@@ -357,5 +370,36 @@ public static class DocPathParser
             property = decoded;
             return true;
         }
+    }
+}
+
+/// <summary>
+/// Parsed paths by text. Requests name the same paths again and again (a checkpoint polling one
+/// node, a pipeline of changes to a few), and a parsed path is immutable, so one parse can serve
+/// every actor in the process. Bounded: once full it starts over, which costs a parse per path.
+/// </summary>
+internal static class DocPathCache
+{
+    public const int Capacity = 8192;
+
+    // Longer texts are rare and would hold the memory of many short ones.
+    private const int MaxLength = 512;
+
+    private static readonly ConcurrentDictionary<string, DocPath> Paths = new(StringComparer.Ordinal);
+
+    // ConcurrentDictionary.Count takes every lock (about 20 µs once the table has grown): count here.
+    private static int _count;
+
+    public static bool TryGet(string text, [MaybeNullWhen(false)] out DocPath path) => Paths.TryGetValue(text, out path);
+
+    public static void Add(DocPath path)
+    {
+        if (path.Text.Length > MaxLength) return;
+        if (Interlocked.Increment(ref _count) > Capacity)
+        {
+            Paths.Clear();
+            Interlocked.Exchange(ref _count, 1);
+        }
+        Paths.TryAdd(path.Text, path);
     }
 }
