@@ -4,6 +4,8 @@ using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 
+using static Caiman.Doc.Actors.DocRouting;
+
 namespace Caiman.Doc.Actors;
 
 internal sealed partial class DocActor

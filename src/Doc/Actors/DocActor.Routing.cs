@@ -5,6 +5,8 @@ using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 using Caiman.Doc.Tree;
 
+using static Caiman.Doc.Actors.DocRouting;
+
 namespace Caiman.Doc.Actors;
 
 internal sealed partial class DocActor

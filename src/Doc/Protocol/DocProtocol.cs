@@ -220,10 +220,25 @@ public sealed record RevertWriters(Writer Writer, ImmutableArray<Writer> Reverte
 /// <summary>
 /// Refuses every later write stamped with one of these writers (<see cref="DocError.WriterFenced"/>).
 /// The engine fences an attempt that is cancelled, timed out, abandoned or superseded before it
-/// reverts it, so a late write cannot land after the revert. Kept in memory: after a restart the
-/// old attempts are gone and the engine fences them again on recovery. Replies <see cref="WritersFenced"/>.
+/// reverts it, so a late write cannot land after the revert. Writes may go straight to a subtree,
+/// so the fence holds at the subtrees: the DOC actor sends it to every subtree and replies only
+/// once all have applied it, and a subtree started later starts fenced. A write that reached a
+/// subtree before the fence is undone by the revert that follows. Kept in memory: after a restart
+/// the old attempts are gone and the engine fences them again on recovery. Replies <see cref="WritersFenced"/>.
 /// </summary>
 public sealed record FenceWriters(ImmutableArray<Writer> Writers) : IDocMessage;
+
+/// <summary>
+/// Asks the DOC actor for the actor of one subtree, so that a client can send the requests that
+/// stay inside it there directly (see <c>DocClient</c>). Replies <see cref="SubtreeLocated"/>.
+/// </summary>
+public sealed record LocateSubtree(string Root, string Name) : IDocMessage;
+
+/// <summary>
+/// The actor of a subtree, or null when the DOC has no such subtree (yet): send through the DOC
+/// actor then. A subtree's actor lives as long as the DOC actor that started it.
+/// </summary>
+public sealed record SubtreeLocated(string Root, string Name, Akka.Actor.IActorRef? Subtree) : IDocMessage;
 
 // ---- Queries --------------------------------------------------------------------------------
 

@@ -31,6 +31,8 @@ public sealed class DocSerializer : SerializerWithStringManifest
         (typeof(FenceWriters), "doc.FenceWriters"),
         (typeof(WritersFenced), "doc.WritersFenced"),
         (typeof(WritesResult), "doc.WritesResult"),
+        (typeof(LocateSubtree), "doc.LocateSubtree"),
+        (typeof(SubtreeLocated), "doc.SubtreeLocated"),
         (typeof(EvaluateStage), "doc.EvaluateStage"),
         (typeof(StageResult), "doc.StageResult"),
         // Replies
@@ -53,7 +55,7 @@ public sealed class DocSerializer : SerializerWithStringManifest
 
     static DocSerializer()
     {
-        var entries = Table.Select(t => new Entry(t.Type, t.Manifest, DocJson.Options.GetTypeInfo(t.Type))).ToArray();
+        var entries = Table.Select(t => new Entry(t.Type, t.Manifest, t.Type == typeof(SubtreeLocated) ? null! : DocJson.Options.GetTypeInfo(t.Type))).ToArray();
         ByType = entries.ToFrozenDictionary(e => e.Type);
         ByManifest = entries.ToFrozenDictionary(e => e.Manifest, StringComparer.Ordinal);
     }
@@ -67,7 +69,18 @@ public sealed class DocSerializer : SerializerWithStringManifest
 
     public override string Manifest(object o) => EntryFor(o).Manifest;
 
-    public override byte[] ToBinary(object obj) => JsonSerializer.SerializeToUtf8Bytes(obj, EntryFor(obj).TypeInfo);
+    public override byte[] ToBinary(object obj) => obj is SubtreeLocated located
+        ? JsonSerializer.SerializeToUtf8Bytes(new LocatedJson(located.Root, located.Name, located.Subtree is null ? null : Akka.Serialization.Serialization.SerializedActorPath(located.Subtree)), DocJson.Options)
+        : JsonSerializer.SerializeToUtf8Bytes(obj, EntryFor(obj).TypeInfo);
+
+    /// <summary>An actor reference travels as its path and is resolved by the receiving system.</summary>
+    private sealed record LocatedJson(string Root, string Name, string? Subtree);
+
+    private SubtreeLocated ReadLocated(byte[] bytes)
+    {
+        var json = JsonSerializer.Deserialize<LocatedJson>(bytes, DocJson.Options) ?? throw new SerializationException("DocSerializer: 'doc.SubtreeLocated' payload is JSON null");
+        return new SubtreeLocated(json.Root, json.Name, json.Subtree is null ? null : system.Provider.ResolveActorRef(json.Subtree));
+    }
 
     public override object FromBinary(byte[] bytes, string manifest)
     {
@@ -75,6 +88,7 @@ public sealed class DocSerializer : SerializerWithStringManifest
             throw new SerializationException($"DocSerializer: unknown manifest '{manifest}' (known: {string.Join(", ", ByManifest.Keys.Order(StringComparer.Ordinal))})");
         try
         {
+            if (entry.Type == typeof(SubtreeLocated)) return ReadLocated(bytes);
             return JsonSerializer.Deserialize(bytes, entry.TypeInfo)
                 ?? throw new SerializationException($"DocSerializer: '{manifest}' payload is JSON null");
         }

@@ -111,6 +111,8 @@ public sealed class DocSerializerSpec
         new FenceWriters([Alice, Bob]),
         new WritersFenced([Alice]),
         new FindWrites([Alice]),
+        new LocateSubtree(DocNames.Persistent, "disks"),
+        new SubtreeLocated(DocNames.Volatile, "scratch", null),
         new Blame([DiskId]),
         new BlameResult([new NodeBlame(DiskId, "/persistent/disks/sda", Alice, Bob, [new PropertyBlame("size", Bob), new PropertyBlame("name", null)])]),
         new WritesResult([new WrittenNode(Alice, DiskId, "/persistent/disks/sda")]),
