@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -211,7 +210,7 @@ public static class DocPathParser
                 return Fail(0, "a path must start with '/'");
 
             // Most paths have a handful of steps: a plain array, grown when needed, then handed over as is.
-            var steps = new PathSegment[4];
+            var steps = new PathSegment[8];
             var count = 0;
             while (!AtEnd)
             {
@@ -376,30 +375,31 @@ public static class DocPathParser
 /// <summary>
 /// Parsed paths by text. Requests name the same paths again and again (a checkpoint polling one
 /// node, a pipeline of changes to a few), and a parsed path is immutable, so one parse can serve
-/// every actor in the process. Bounded: once full it starts over, which costs a parse per path.
+/// every actor in the process. Direct-mapped: a path's slot is fixed by its hash and a newcomer
+/// simply replaces what was there, so a lookup is a hash and a compare, an add is one store, and
+/// a stream of distinct paths costs no more than parsing them (no locks, no eviction, no clearing).
 /// </summary>
 internal static class DocPathCache
 {
-    public const int Capacity = 8192;
+    public const int Slots = 4096;
 
     // Longer texts are rare and would hold the memory of many short ones.
-    private const int MaxLength = 512;
+    private const int MaxLength = 256;
 
-    private static readonly ConcurrentDictionary<string, DocPath> Paths = new(StringComparer.Ordinal);
+    private static readonly DocPath?[] Paths = new DocPath?[Slots];
 
-    // ConcurrentDictionary.Count takes every lock (about 20 µs once the table has grown): count here.
-    private static int _count;
+    private static int SlotOf(string text) => text.GetHashCode() & (Slots - 1);
 
-    public static bool TryGet(string text, [MaybeNullWhen(false)] out DocPath path) => Paths.TryGetValue(text, out path);
+    public static bool TryGet(string text, [MaybeNullWhen(false)] out DocPath path)
+    {
+        // One read of the slot: another thread may replace it at any time, and either value is a whole path.
+        var found = Volatile.Read(ref Paths[SlotOf(text)]);
+        path = found!;
+        return found is not null && string.Equals(found.Text, text, StringComparison.Ordinal);
+    }
 
     public static void Add(DocPath path)
     {
-        if (path.Text.Length > MaxLength) return;
-        if (Interlocked.Increment(ref _count) > Capacity)
-        {
-            Paths.Clear();
-            Interlocked.Exchange(ref _count, 1);
-        }
-        Paths.TryAdd(path.Text, path);
+        if (path.Text.Length <= MaxLength) Volatile.Write(ref Paths[SlotOf(path.Text)], path);
     }
 }
