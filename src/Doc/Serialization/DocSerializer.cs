@@ -13,8 +13,8 @@ namespace Caiman.Doc.Serialization;
 /// snapshot store never depend on CLR type names. Two formats, told apart by the first byte:
 /// persisted events and snapshots are System.Text.Json (<see cref="DocJson"/>, starting with '{'),
 /// as they always were; wire messages (requests, queries, replies) are the compact binary format
-/// (<see cref="DocBinary"/>, starting with <see cref="DocBinary.Version1"/>), about ten times
-/// cheaper to write and read. Every message also still reads from JSON, the shape older
+/// (<see cref="DocBinary"/>, starting with <see cref="DocBinary.Version1"/>), several times
+/// cheaper to write and read (bench/results/doc.md). Every message also still reads from JSON, the shape older
 /// processes sent. A new binary layout gets a new leading byte; the old one keeps being read.
 /// </summary>
 public sealed class DocSerializer : SerializerWithStringManifest
