@@ -35,6 +35,8 @@ internal static class DomainProfile
                 bytes[key] = LastBytes;
             }
             Part("plain op", Time(() => plain.Run(ops), ops.Length));
+            Part("plain, as the bench runs it", 1e6 / InProcessBench.RunPlain(2, $"p{round}"));
+            Part("domain, as the bench runs it", 1e6 / InProcessBench.RunDomain(2, $"d{round}"));
             Part("parse (uncached)", Time(() => { foreach (var p in paths) DocPathParser.TryParse(p, out _, out _); }, paths.Length));
             Part("parse (cached)", Time(() => { foreach (var o in ops) DocPathParser.TryParse(o.Path, out _, out _); }, ops.Length, warm: true));
             Part("evaluate parsed path", Time(() => { foreach (var p in parsed) state.Evaluate(p.Segments, state.Root!.Parent!.Parent!); }, parsed.Length));

@@ -129,7 +129,7 @@ internal static class InProcessBench
         figures["json"].Detail = "System.Text.Json with the DOC's options (DocJson.Options, reflection metadata), the wire format before this one and still the journal's";
         figures["sourcegen"].Detail = "System.Text.Json with source-generated metadata (bench/Caiman.Doc.Bench/WireJsonContext.cs), the other candidate for the wire format";
         figures["binary"].Detail = "DocSerializer.ToBinary/FromBinary: the hand-written binary format every wire message now travels in";
-        figures["parse"].Detail = $"DocPathParser.TryParse over the {OpsPerTree:N0} paths of one pass, through its process-wide cache of parsed paths (4,096 direct-mapped slots; about a third of a pass's paths repeat); the client reads only a path's first two steps to route it, the subtree parses it";
+        figures["parse"].Detail = $"DocPathParser.TryParse over the {OpsPerTree:N0} paths of one pass, through its process-wide cache of parsed paths (16,384 direct-mapped slots; about a third of a pass's paths repeat); the client reads only a path's first two steps to route it, the subtree parses it";
     }
 
     private static readonly Caiman.Doc.Serialization.DocSerializer Binary = new(null!);
@@ -152,7 +152,7 @@ internal static class InProcessBench
         _ = System.Text.Json.JsonSerializer.Deserialize(bytes, info);
     }
 
-    private static double RunPlain(int trees, string prefix)
+    internal static double RunPlain(int trees, string prefix)
     {
         var built = Enumerable.Range(0, trees).Select(t => (Tree: PlainTree.Build("volatile", $"{prefix}-{t}"), Ops: Workload.Ops($"/volatile/{prefix}-{t}", OpsPerTree))).ToList();
         var clock = Stopwatch.StartNew();
@@ -161,7 +161,7 @@ internal static class InProcessBench
         return trees * OpsPerTree / clock.Elapsed.TotalSeconds;
     }
 
-    private static double RunDomain(int trees, string prefix)
+    internal static double RunDomain(int trees, string prefix)
     {
         var built = Enumerable.Range(0, trees).Select(t =>
         {

@@ -93,7 +93,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
         var events = new List<IDocEvent>();
         var inserted = new List<NodeId>();
         var error = _state.Decide(command, events, inserted);
-        var result = error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error);
+        var result = error is not null ? MutationResult.Failed(error) : inserted.Count == 0 ? MutationResult.Done : new MutationResult([.. inserted], null);
         Persist(events, result);
     }
 
@@ -182,6 +182,8 @@ internal sealed class VolatileSubtreeActor : ReceiveActor
 {
     private readonly SubtreeState _state;
     private readonly Fence _fence;
+    private readonly List<IDocEvent> _events = [];
+    private readonly List<NodeId> _inserted = [];
 
     public VolatileSubtreeActor(string root, string mount, ImmutableHashSet<Writer> fenced)
     {
@@ -209,10 +211,11 @@ internal sealed class VolatileSubtreeActor : ReceiveActor
             Sender.Tell(refused);
             return;
         }
-        var events = new List<IDocEvent>();
-        var inserted = new List<NodeId>();
-        var error = _state.Decide(command, events, inserted);
-        Sender.Tell(error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error));
+        // In memory the events are not kept: one pair of lists serves every command.
+        _events.Clear();
+        _inserted.Clear();
+        var error = _state.Decide(command, _events, _inserted);
+        Sender.Tell(error is not null ? MutationResult.Failed(error) : _inserted.Count == 0 ? MutationResult.Done : new MutationResult([.. _inserted], null));
     }
 }
 

@@ -41,7 +41,7 @@ public static class DocPathParser
         var parser = new Parser(text);
         if (parser.Run(out var segments, out var property))
         {
-            path = new DocPath(text, segments, property);
+            path = new DocPath(text, segments, property) { IsCanonical = parser.Canonical };
             DocPathCache.Add(path);
             return true;
         }
@@ -109,6 +109,9 @@ public static class DocPathParser
         var encoded = EncodeName(childName);
         return parentPath.EndsWith('/') ? parentPath + encoded : parentPath + "/" + encoded;
     }
+
+    private static readonly System.Buffers.SearchValues<char> Unreserved =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~");
 
     private static bool IsUnreserved(char c) =>
         c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '~';
@@ -194,6 +197,9 @@ public static class DocPathParser
 
         public PathSyntaxError? Error { get; private set; }
 
+        /// <summary>After <see cref="Run"/>: the text is written exactly as the canonical path of what it names.</summary>
+        public bool Canonical { get; private set; } = true;
+
         private bool AtEnd => _pos >= _text.Length;
 
         private bool Fail(int position, string reason)
@@ -228,14 +234,22 @@ public static class DocPathParser
 
                 // As in the original, a trailing '/' after a step is ignored ('/a/' is '/a');
                 // '/' alone still means the children of the DOC root.
-                if (axis == PathAxis.Child && AtEnd && count > 0) break;
+                if (axis == PathAxis.Child && AtEnd && count > 0)
+                {
+                    Canonical = false;
+                    break;
+                }
 
+                var nameStart = _pos;
                 if (!ParseName(out var name)) return false;
+                if (axis != PathAxis.Child || name is null || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved))
+                    Canonical = false;
 
                 var constraints = new Constraints();
                 if (!AtEnd && _text[_pos] == '[')
                 {
                     // Constraints may be split over brackets ('[@Disk][#1]'), as the original allowed.
+                    Canonical = false;
                     while (!AtEnd && _text[_pos] == '[')
                         if (!ParseConstraints(axis, ref constraints)) return false;
                     if (!AtEnd && _text[_pos] is not ('/' or '.'))
@@ -248,6 +262,7 @@ public static class DocPathParser
 
                 if (!AtEnd && _text[_pos] == '.')
                 {
+                    Canonical = false;
                     if (!ParseProperty(out property)) return false;
                     break;
                 }
@@ -381,7 +396,7 @@ public static class DocPathParser
 /// </summary>
 internal static class DocPathCache
 {
-    public const int Slots = 4096;
+    public const int Slots = 16384;
 
     // Longer texts are rare and would hold the memory of many short ones.
     private const int MaxLength = 256;

@@ -307,6 +307,10 @@ public sealed record StageResult(ImmutableArray<StageMatch> Matches, DocError? E
 public sealed record MutationResult(ImmutableArray<NodeId> Inserted, DocError? Error) : IDocMessage
 {
     public static MutationResult Failed(DocError error) => new(ImmutableArray<NodeId>.Empty, error);
+
+    /// <summary>Success with nothing inserted: one shared instance for the commonest reply.</summary>
+    public static readonly MutationResult Done = new(ImmutableArray<NodeId>.Empty, null);
+
     public bool IsSuccess => Error is null;
 }
 

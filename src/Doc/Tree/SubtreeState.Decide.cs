@@ -23,9 +23,10 @@ internal sealed partial class SubtreeState
         _deciding = true;
         try
         {
-            foreach (var mutation in command.Mutations)
+            var mutations = command.Mutations;
+            for (var i = 0; i < mutations.Length; i++)
             {
-                var error = DecideOne(writer, mutation, events, inserted);
+                var error = DecideOne(writer, mutations[i], events, inserted, last: i == mutations.Length - 1);
                 if (error is null) continue;
                 RollBack(writer, logCount, seq, nextSerial);
                 events.RemoveRange(eventCount, events.Count - eventCount);
@@ -42,7 +43,7 @@ internal sealed partial class SubtreeState
         return null;
     }
 
-    private DocError? DecideOne(Writer writer, Mutation mutation, List<IDocEvent> events, List<NodeId> inserted)
+    private DocError? DecideOne(Writer writer, Mutation mutation, List<IDocEvent> events, List<NodeId> inserted, bool last)
     {
         var error = Resolve(mutation.Target, out var target);
         if (error is not null) return error;
@@ -71,7 +72,15 @@ internal sealed partial class SubtreeState
                 if (IsFixed(target)) return new DocError.InvalidOperation(PathOf(target), "the fixed roots have no properties");
                 var problem = PropertiesProblem(target, m.Values);
                 if (problem is not null) return problem;
-                return m.Values.Count == 0 ? null : Emit(new PropertiesSet(writer, target.Serial, m.Values), events);
+                if (m.Values.Count == 0) return null;
+                var set = new PropertiesSet(writer, target.Serial, m.Values);
+                if (!last || !OwnsAll(writer, target, m.Values)) return Emit(set, events);
+                // The common change: a writer setting properties it already owns. Its undo entry
+                // would be compacted away at once (see Compact), and as the batch's last change it
+                // can no longer need rolling back, so apply it without one: the state is the same.
+                ApplyOwnedSet(target, m.Values);
+                events.Add(set);
+                return null;
             }
             case Mutation.RemoveProperties m:
             {

@@ -150,6 +150,8 @@ internal sealed partial class SubtreeState
         var matches = Evaluate(path.Segments, start);
         // The fixed roots span subtrees: the DOC actor answers for them.
         matches.RemoveAll(static n => n.Serial <= 0);
+        // A canonical absolute path is the one node's own: no need to build it from the ancestors.
+        if (path.IsCanonical && query.From is null && matches.Count == 1) matches[0].Path ??= path.Text;
         return Result(path, matches, query.Shape);
     }
 

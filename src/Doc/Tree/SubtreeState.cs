@@ -174,6 +174,22 @@ internal sealed partial class SubtreeState
         node.Version++;
     }
 
+    /// <summary>Whether every one of these properties was last set (or, never set, inserted) by the writer.</summary>
+    private static bool OwnsAll(Writer writer, TreeNode node, PropertyMap values)
+    {
+        foreach (var (key, _) in values)
+            if ((node.ExplicitStamp(key)?.Writer ?? node.Inserted.Writer) != writer) return false;
+        return true;
+    }
+
+    /// <summary>What <see cref="ApplyPropertiesSet"/> followed by <see cref="Compact"/> leaves when the writer owns every property set.</summary>
+    private void ApplyOwnedSet(TreeNode node, PropertyMap values)
+    {
+        ++_seq;
+        node.Properties = node.Properties.SetItems(values);
+        node.Version++;
+    }
+
     private void ApplyPropertiesRemoved(Writer writer, PropertiesRemoved e)
     {
         var stamp = new Stamp(writer, ++_seq);

@@ -103,6 +103,19 @@ public sealed class DocPathParserSpec
         Assert.Equal(2, Parsed("/a//").Segments.Length);
     }
 
+    [Theory]
+    [InlineData("/a/b-c_d~", true)]
+    [InlineData("/", false)]
+    [InlineData("/a/", false)]
+    [InlineData("/a.p", false)]
+    [InlineData("/a[@K]", false)]
+    [InlineData("//a", false)]
+    [InlineData("/a%2Fb", false)]
+    public void Parser_should_say_when_the_text_is_the_canonical_path_of_what_it_names(string text, bool canonical)
+    {
+        Assert.Equal(canonical, Parsed(text).IsCanonical);
+    }
+
     [Fact]
     public void Parser_should_read_max_depth_zero_as_unlimited()
     {

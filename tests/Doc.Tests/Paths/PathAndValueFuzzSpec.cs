@@ -176,6 +176,29 @@ public sealed class PathAndValueFuzzSpec
         }, iter: 3_000);
     }
 
+    [Theory]
+    [InlineData("/persistent/target", true)]
+    [InlineData("/persistent/%74arget", false)]
+    [InlineData("/persistent/target/disk", true)]
+    [InlineData("/persistent/target/%64isk", false)]
+    [InlineData("/persistent/target/", false)]
+    [InlineData("/persistent/target/disk[#1]", false)]
+    [InlineData("/persistent//disk", false)]
+    [InlineData("/persistent/target/a%2Fb/c", false)]
+    [InlineData("/persistent/target/a%2Fb", false)]
+    public void Found_nodes_should_carry_their_canonical_path_however_the_query_was_written(string query, bool canonical)
+    {
+        var state = Target();
+
+        var found = state.Find(new Find(query));
+
+        Assert.Equal(canonical, DocPathParser.Parse(query).IsCanonical);
+        Assert.NotEmpty(found.Nodes);
+        var fresh = Target(); // same serials, no path built yet
+        Assert.All(found.Nodes, n => Assert.Equal(fresh.PathOf(fresh.TryGetNode(n.Id.Serial, out var node) ? node : null!), n.Path));
+        Assert.All(found.Nodes, n => Assert.Equal(n.Path, state.Find(new Find(n.Path)).Nodes.Single(m => m.Id == n.Id).Path));
+    }
+
     // ---- JSON texts: values and imported nodes ------------------------------------------------------
 
     private static readonly string[] ValidJson =
