@@ -159,17 +159,7 @@ public sealed class DirectSubtreeSpec(ITestOutputHelper output) : DocSpec(output
         var probe = CreateTestProbe();
 
         // Writes stream to two subtrees while the fence is on its way.
-        const int writes = 400;
-        var fence = doc.FenceAsync(Build);
-        for (var i = 1; i <= writes; i++)
-        {
-            var path = i % 2 == 0 ? "/persistent/image/file" : "/volatile/scratch";
-            build.Tell(new Mutate(Build, [new Mutation.SetProperties(path, PropertyMap.Of(("n", DocValue.From(i))))]), probe.Ref);
-        }
-        await fence;
-        var late = await Refused(() => build.SetAsync("/persistent/image", "late", true));
-        var replies = probe.ReceiveN(writes, TimeSpan.FromSeconds(20)).Cast<MutationResult>().ToList();
-        await doc.RevertAsync(Build);
+        var (replies, late) = await WritesRacingAFence(doc, build, probe, 400, "/persistent/image/file", "/volatile/scratch");
 
         Assert.All(replies, r => Assert.True(r.IsSuccess || r.Error == new DocError.WriterFenced(Build), r.Error?.Message));
         Assert.Equal(new DocError.WriterFenced(Build), late);

@@ -69,17 +69,7 @@ public sealed class RemoteDocSpec : DocSpec, IAsyncLifetime
         var before = await Snapshot(local);
         var replies = CreateTestProbe(_worker);
 
-        const int writes = 200;
-        var fence = local.FenceAsync(Build);
-        for (var i = 1; i <= writes; i++)
-        {
-            var path = i % 2 == 0 ? "/persistent/image" : "/volatile/scratch";
-            worker.Tell(new Mutate(Build, [new Mutation.SetProperties(path, PropertyMap.Of(("n", DocValue.From(i))))]), replies.Ref);
-        }
-        await fence;
-        var late = await Refused(() => worker.SetAsync("/volatile/scratch", "late", true));
-        var results = replies.ReceiveN(writes, TimeSpan.FromSeconds(30)).Cast<MutationResult>().ToList();
-        await local.RevertAsync(Build);
+        var (results, late) = await WritesRacingAFence(local, worker, replies, 200, "/persistent/image", "/volatile/scratch");
 
         Assert.Equal(new DocError.WriterFenced(Build), late);
         Assert.All(results, r => Assert.True(r.IsSuccess || r.Error == new DocError.WriterFenced(Build), r.Error?.Message));

@@ -38,11 +38,13 @@ public sealed class PathAndValueFuzzSpec
         "/persistent/target/a%2Fb", "//disk[?0].size", "/volatile//[?1]",
     ];
 
-    /// <summary>A valid path with a few characters inserted, deleted or replaced.</summary>
-    private static readonly Gen<string> MutatedPath = Gen.Select(Gen.OneOf(ValidPaths), Gen.Select(Gen.Int[0, 2], Gen.Int[0, 40], PathChar).Array[1, 4],
-        (path, edits) =>
+    private static readonly Gen<string> MutatedPath = Mutated(Gen.OneOf(ValidPaths), PathChar, 40);
+
+    /// <summary>A text with a few characters inserted, deleted or replaced.</summary>
+    private static Gen<string> Mutated(Gen<string> valid, Gen<char> chars, int span) =>
+        Gen.Select(valid, Gen.Select(Gen.Int[0, 2], Gen.Int[0, span], chars).Array[0, 4], (original, edits) =>
         {
-            var text = new StringBuilder(path);
+            var text = new StringBuilder(original);
             foreach (var (kind, at, c) in edits)
             {
                 var i = Math.Min(at, text.Length);
@@ -207,20 +209,7 @@ public sealed class PathAndValueFuzzSpec
         """{"name":"a%2Fb","properties":{"deep":[[[[1]]]],"s":"\u00e9\ud83d\udc0a"}}""",
     ];
 
-    private static readonly Gen<string> MutatedJson = Gen.Select(Gen.OneOf(ValidJson),
-        Gen.Select(Gen.Int[0, 2], Gen.Int[0, 120], Gen.Char["{}[]\",:0-9.eE-tnul \\x\u0000"]).Array[0, 4],
-        (json, edits) =>
-        {
-            var text = new StringBuilder(json);
-            foreach (var (kind, at, c) in edits)
-            {
-                var i = Math.Min(at, text.Length);
-                if (kind == 0) text.Insert(i, c);
-                else if (i < text.Length && kind == 1) text.Remove(i, 1);
-                else if (i < text.Length) text[i] = c;
-            }
-            return text.ToString();
-        });
+    private static readonly Gen<string> MutatedJson = Mutated(Gen.OneOf(ValidJson), Gen.Char["{}[]\",:0-9.eE-tnul \\x\u0000"], 120);
 
     [Fact]
     public void Json_values_and_nodes_should_be_read_or_refused_with_their_location()
