@@ -188,7 +188,10 @@ public static class DocPathParser
         _ => c - 'A' + 10,
     };
 
-    private sealed class Parser
+    private static readonly System.Buffers.SearchValues<char> NameEnd = System.Buffers.SearchValues.Create("/[].%");
+
+    // A struct: one parse per request, nothing to allocate for the parser itself.
+    private struct Parser
     {
         private readonly string _text;
         private int _pos;
@@ -200,7 +203,7 @@ public static class DocPathParser
         /// <summary>After <see cref="Run"/>: the text is written exactly as the canonical path of what it names.</summary>
         public bool Canonical { get; private set; } = true;
 
-        private bool AtEnd => _pos >= _text.Length;
+        private readonly bool AtEnd => _pos >= _text.Length;
 
         private bool Fail(int position, string reason)
         {
@@ -215,8 +218,8 @@ public static class DocPathParser
             if (_text.Length == 0 || _text[0] != '/')
                 return Fail(0, "a path must start with '/'");
 
-            // Most paths have a handful of steps: a plain array, grown when needed, then handed over as is.
-            var steps = new PathSegment[8];
+            // A step per '/' at most ('//' is two for one): sized once, trimmed only when a step took two.
+            var steps = new PathSegment[_text.AsSpan().Count('/')];
             var count = 0;
             while (!AtEnd)
             {
@@ -241,24 +244,34 @@ public static class DocPathParser
                 }
 
                 var nameStart = _pos;
-                if (!ParseName(out var name)) return false;
-                if (axis != PathAxis.Child || name is null || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved))
-                    Canonical = false;
-
-                var constraints = new Constraints();
-                if (!AtEnd && _text[_pos] == '[')
+                PathSegment segment;
+                if (Interned(axis) is { } known)
                 {
-                    // Constraints may be split over brackets ('[@Disk][#1]'), as the original allowed.
-                    Canonical = false;
-                    while (!AtEnd && _text[_pos] == '[')
-                        if (!ParseConstraints(axis, ref constraints)) return false;
-                    if (!AtEnd && _text[_pos] is not ('/' or '.'))
-                        return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
+                    // A plain named step seen before at the same place: its segment (and name) is shared.
+                    if (axis != PathAxis.Child || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved)) Canonical = false;
+                    segment = known;
                 }
-                var (kind, maxCount, depth) = (constraints.Kind, constraints.Count, constraints.Depth);
+                else
+                {
+                    if (!ParseName(out var name)) return false;
+                    if (axis != PathAxis.Child || name is null || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved))
+                        Canonical = false;
 
-                if (count == steps.Length) Array.Resize(ref steps, count * 2);
-                steps[count++] = new PathSegment(axis, name, kind, maxCount, depth, stepStart);
+                    var constraints = new Constraints();
+                    if (!AtEnd && _text[_pos] == '[')
+                    {
+                        // Constraints may be split over brackets ('[@Disk][#1]'), as the original allowed.
+                        Canonical = false;
+                        while (!AtEnd && _text[_pos] == '[')
+                            if (!ParseConstraints(axis, ref constraints)) return false;
+                        if (!AtEnd && _text[_pos] is not ('/' or '.'))
+                            return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
+                    }
+                    segment = new PathSegment(axis, name, constraints.Kind, constraints.Count, constraints.Depth, stepStart);
+                    if (name is not null && segment is { Kind: null, MaxCount: null, MaxDepth: null } && _text.AsSpan(nameStart, _pos - nameStart).SequenceEqual(name))
+                        SegmentCache.Add(segment);
+                }
+                steps[count++] = segment;
 
                 if (!AtEnd && _text[_pos] == '.')
                 {
@@ -270,6 +283,22 @@ public static class DocPathParser
             if (count != steps.Length) Array.Resize(ref steps, count);
             segments = ImmutableCollectionsMarshal.AsImmutableArray(steps);
             return true;
+        }
+
+        /// <summary>
+        /// The shared segment for a plain step (a name without escapes, then '/', '.' or the end) at
+        /// this position, moving past its name; null (and nothing read) when there is none yet.
+        /// </summary>
+        private PathSegment? Interned(PathAxis axis)
+        {
+            var stepStart = _pos - (axis == PathAxis.Child ? 1 : 2);
+            var rest = _text.AsSpan(_pos);
+            var length = rest.IndexOfAny(NameEnd);
+            if (length < 0) length = rest.Length;
+            if (length == 0 || (length < rest.Length && rest[length] is '[' or ']' or '%')) return null;
+            var found = SegmentCache.Find(axis, rest[..length], stepStart);
+            if (found is not null) _pos += length;
+            return found;
         }
 
         private bool ParseName(out string? name)
@@ -417,4 +446,29 @@ internal static class DocPathCache
     {
         if (path.Text.Length <= MaxLength) Volatile.Write(ref Paths[SlotOf(path.Text)], path);
     }
+}
+
+/// <summary>
+/// Plain path steps (<c>/name</c> at a given offset) shared between parsed paths: the paths a DOC
+/// is asked about share their first steps (<c>/persistent/image/...</c>), so most of a new path's
+/// segments and names were made before. Direct-mapped like <see cref="DocPathCache"/>.
+/// </summary>
+internal static class SegmentCache
+{
+    private const int Slots = 4096;
+
+    private static readonly PathSegment?[] Segments = new PathSegment?[Slots];
+
+    private static int SlotOf(PathAxis axis, ReadOnlySpan<char> name, int position) =>
+        HashCode.Combine(string.GetHashCode(name, StringComparison.Ordinal), position, axis) & (Slots - 1);
+
+    public static PathSegment? Find(PathAxis axis, ReadOnlySpan<char> name, int position)
+    {
+        var found = Volatile.Read(ref Segments[SlotOf(axis, name, position)]);
+        return found is not null && found.Axis == axis && found.Position == position && name.SequenceEqual(found.Name) ? found : null;
+    }
+
+    /// <summary>Only plain steps: a name written without escapes and no constraints.</summary>
+    public static void Add(PathSegment segment) =>
+        Volatile.Write(ref Segments[SlotOf(segment.Axis, segment.Name, segment.Position)], segment);
 }
