@@ -42,7 +42,7 @@ internal static class Demo
         await WithSystem(database, async doc =>
         {
             Print(await doc.GetAsync("/persistent/image", QueryShape.Subtree), "  ");
-            Console.WriteLine($"/volatile after restart: {(await doc.FindAsync("/volatile/")).Length} subtrees (memory only)");
+            Console.WriteLine($"/volatile after restart: {(await doc.GetChildrenAsync("/volatile")).Length} subtrees (memory only)");
         });
     }
 
