@@ -19,6 +19,7 @@ internal static class Cli
         var config = new Option<string[]>("--config")
         {
             Description = "A HOCON file of engine settings over the defaults (repeatable, later ones win; after $CAIMAN_CONFIG), e.g. caiman.engine.isolation = process",
+            HelpName = "FILE",
             Recursive = true,
         };
         var globals = new Globals(data, config);
