@@ -2,13 +2,16 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
+using Akka.Persistence.Sql;
 using Akka.Persistence.Sql.Journal;
+using Microsoft.Data.Sqlite;
 
 namespace Caiman.Doc.Persistence;
 
 /// <summary>
-/// Akka.Persistence.Sql's journal (1.5.73) with two repairs: the writes of many persistent actors
-/// share one transaction (group commit), and a batch with no events in it never reaches the plugin.
+/// Akka.Persistence.Sql's journal (1.5.73) on SQLite with three repairs: the writes of many
+/// persistent actors share one transaction (group commit), a batch with no events in it never
+/// reaches the plugin, and an actor that never wrote recovers without a query.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -29,8 +32,15 @@ namespace Caiman.Doc.Persistence;
 /// counts each as a failure; ten in a row open it, and for its reset timeout every write and recovery
 /// of the system fails. Here an empty batch succeeds at once: there is nothing to write.
 /// </para>
+/// <para>
+/// New actors. Every recovery asks for the actor's highest sequence number, one query with its own
+/// connection and transaction; a new run recovers two actors that never wrote. The persistence ids
+/// in the journal are read once when it starts (one scan of its index) and kept up to date by its
+/// own writes, which is exact while one process owns the file (the data directory's lock); an id
+/// not among them has no events, so its highest sequence number is 0.
+/// </para>
 /// </remarks>
-public class GroupCommitSqlJournal(Config journalConfig) : SqlWriteJournal(journalConfig)
+public class GroupCommitSqlJournal : SqlWriteJournal
 {
     private static readonly Task<IImmutableList<Exception>> NothingWritten =
         Task.FromResult<IImmutableList<Exception>>(ImmutableList<Exception>.Empty);
@@ -41,12 +51,25 @@ public class GroupCommitSqlJournal(Config journalConfig) : SqlWriteJournal(journ
     /// <summary>Per persistence id, the write of its that is waiting or in flight: a recovery reads its highest sequence number after it.</summary>
     private readonly Dictionary<string, Task> _writing = new(StringComparer.Ordinal);
 
+    /// <summary>Every persistence id with events in the journal, or with a write on its way there.</summary>
+    private readonly HashSet<string> _written;
+
+    public GroupCommitSqlJournal(Config journalConfig)
+        : base(journalConfig)
+    {
+        _written = WrittenIds(journalConfig.WithFallback(SqlPersistence.DefaultJournalConfiguration));
+    }
+
     protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
     {
         var writes = messages as IReadOnlyList<AtomicWrite> ?? [.. messages];
         if (writes.Count == 0) return NothingWritten;
         var pending = new PendingWrite(writes);
-        foreach (var write in writes) _writing[write.PersistenceId] = pending.Done.Task;
+        foreach (var write in writes)
+        {
+            _writing[write.PersistenceId] = pending.Done.Task;
+            _written.Add(write.PersistenceId);
+        }
         _waiting.Add(pending);
         if (!_batchInFlight) WriteWaiting();
         return pending.Done.Task;
@@ -54,6 +77,7 @@ public class GroupCommitSqlJournal(Config journalConfig) : SqlWriteJournal(journ
 
     public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
     {
+        if (!_written.Contains(persistenceId)) return 0;
         if (_writing.TryGetValue(persistenceId, out var writing))
             await writing.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
         return await base.ReadHighestSequenceNrAsync(persistenceId, fromSequenceNr, cancellationToken).ConfigureAwait(false);
@@ -103,6 +127,15 @@ public class GroupCommitSqlJournal(Config journalConfig) : SqlWriteJournal(journ
             foreach (var write in pending.Writes)
                 if (_writing.TryGetValue(write.PersistenceId, out var latest) && latest == pending.Done.Task) _writing.Remove(write.PersistenceId);
         }
+    }
+
+    /// <summary>The distinct persistence ids of the journal table; none while the table does not exist yet.</summary>
+    private static HashSet<string> WrittenIds(Config config)
+    {
+        var mapping = config.GetString("table-mapping", "default");
+        var table = config.GetString($"{mapping}.journal.table-name", "journal");
+        var column = config.GetString($"{mapping}.journal.columns.persistence-id", "persistence_id");
+        return SqliteTables.DistinctValues(config.GetString("connection-string"), table, column);
     }
 
     private sealed class PendingWrite(IReadOnlyList<AtomicWrite> writes)
