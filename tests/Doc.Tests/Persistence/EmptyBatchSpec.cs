@@ -13,10 +13,10 @@ namespace Caiman.Doc.Tests.Persistence;
 /// </summary>
 public sealed class EmptyBatchSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly string Directory_ = Directory.CreateTempSubdirectory("caiman-empty-batch-").FullName;
+    private static readonly string Data = Directory.CreateTempSubdirectory("caiman-empty-batch-").FullName;
 
     public EmptyBatchSpec()
-        : base(SqlitePersistence.Config(Path.Combine(Directory_, "caiman.db")).WithFallback(VerifiedMessages.Config))
+        : base(SqlitePersistence.Config(Path.Combine(Data, "caiman.db")).WithFallback(VerifiedMessages.Config))
     {
     }
 
@@ -44,6 +44,6 @@ public sealed class EmptyBatchSpec : Akka.TestKit.Xunit2.TestKit
     {
         base.AfterAll();
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(Directory_, recursive: true);
+        Directory.Delete(Data, recursive: true);
     }
 }
