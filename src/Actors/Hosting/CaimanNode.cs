@@ -120,6 +120,9 @@ public static class CaimanNode
           hostname = 127.0.0.1
           port = 0
           enable-ssl = {{(secure ? "on" : "off")}}
+          # Batching holds a write up to 40 ms for company: a worker's traffic is one request and
+          # its reply at a time (start an attempt, a DOC write awaited), so every write goes at once.
+          batching.enabled = false
         }
         # Workers come and go with their attempts: their associations ending is no news.
         akka.remote.log-remote-lifecycle-events = off

@@ -93,11 +93,13 @@ public sealed record AppendLog(string Checkpoint, int Attempt, LogLevel Level, s
 public sealed record WorkerReady(int WorkerId, IActorRef Worker, int Pid) : IRunMessage;
 
 /// <summary>
-/// A worker's attempt has ended and its actor is gone. <see cref="Reusable"/> is false when the
-/// attempt did not end by itself (cancelled, timed out): its code may have left work behind, so
-/// the worker is not given another attempt.
+/// A worker's attempt has ended and its actor is gone, told to the engine's handle of the worker
+/// process, which marks its worker free before it passes <see cref="Finished"/> (how the code
+/// ended, when it did) on to the run: the run's next attempt then finds the worker free.
+/// <see cref="Reusable"/> is false when the attempt did not end by itself (cancelled, timed out):
+/// its code may have left work behind, so the worker is not given another attempt.
 /// </summary>
-public sealed record AttemptEnded(string RunId, string Checkpoint, int Attempt, bool Reusable) : IRunMessage;
+public sealed record AttemptEnded(string RunId, string Checkpoint, int Attempt, bool Reusable, AttemptFinished? Finished) : IRunMessage;
 
 /// <summary>Asks a worker process to exit once its attempts are done.</summary>
 public sealed record StopWorker : IRunMessage

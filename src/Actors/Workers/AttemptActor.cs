@@ -36,15 +36,15 @@ internal sealed class AttemptActor : ReceiveActor, IWithTimers
         Receive<CancelAttempt>(_ => Cancel());
         Receive<AttemptFinished>(finished =>
         {
-            _spec.Run.Tell(finished);
-            Context.Parent.Tell(new AttemptDone(_spec, Reusable: !_cancelled));
+            // Through the worker, which frees its worker process before the run hears of the end.
+            Context.Parent.Tell(new AttemptDone(_spec, Reusable: !_cancelled, finished));
             Context.Stop(Self);
         });
         Receive<Terminated>(_ =>
         {
             // The run is gone (its engine stopped, or its actor failed): nobody will record this attempt.
             Cancel();
-            Context.Parent.Tell(new AttemptDone(_spec, Reusable: false));
+            Context.Parent.Tell(new AttemptDone(_spec, Reusable: false, Finished: null));
             Context.Stop(Self);
         });
     }
@@ -136,8 +136,8 @@ internal sealed class AttemptActor : ReceiveActor, IWithTimers
     }
 }
 
-/// <summary>An attempt's actor tells its worker it is done: whether the worker may be given another attempt; local only.</summary>
-internal sealed record AttemptDone(AttemptSpec Spec, bool Reusable) : INoSerializationVerificationNeeded;
+/// <summary>An attempt's actor tells its worker it is done: how its code ended, and whether the worker may be given another attempt; local only.</summary>
+internal sealed record AttemptDone(AttemptSpec Spec, bool Reusable, AttemptFinished? Finished) : INoSerializationVerificationNeeded;
 
 /// <summary>Runs tasks on an Akka dispatcher, so awaited checkpoint code stays on its threads.</summary>
 internal sealed class DispatcherTaskScheduler(Akka.Dispatch.MessageDispatcher dispatcher) : TaskScheduler

@@ -25,13 +25,13 @@ internal sealed class WorkerActor : ReceiveActor
         _types = types;
         Receive<StartAttempt>(Start);
         Receive<AbandonAttempt>(Abandon);
-        Receive<AttemptDone>(done => Done(Sender, done.Reusable));
+        Receive<AttemptDone>(done => Done(Sender, done.Reusable, done.Finished));
         Receive<Terminated>(terminated =>
         {
             // An attempt's actor catches everything, so one that stops without being done was stopped from outside.
             if (_attempts.TryGetValue(terminated.ActorRef, out var entry))
                 entry.Spec.Run.Tell(new AttemptLost(entry.Spec.Checkpoint, entry.Spec.Attempt, "the attempt's actor stopped unexpectedly"));
-            Done(terminated.ActorRef, reusable: false);
+            Done(terminated.ActorRef, reusable: false, finished: null);
         });
         Receive<StopWorker>(_ =>
         {
@@ -63,17 +63,24 @@ internal sealed class WorkerActor : ReceiveActor
         {
             Context.Unwatch(attempt);
             Context.Stop(attempt);
-            Done(attempt, reusable: false);
+            Done(attempt, reusable: false, finished: null);
         }
         Sender.Tell(new AttemptAbandoned(abandon.Checkpoint, abandon.Attempt));
     }
 
-    private void Done(IActorRef attempt, bool reusable)
+    private void Done(IActorRef attempt, bool reusable, AttemptFinished? finished)
     {
         if (!_attempts.Remove(attempt, out var entry)) return;
         Context.Unwatch(attempt);
-        // A worker process's handle in the engine decides whether it takes another attempt.
-        if (!entry.Host.Equals(Self)) entry.Host.Tell(new AttemptEnded(entry.Spec.RunId, entry.Spec.Checkpoint, entry.Spec.Attempt, reusable));
+        // In process the run hears at once; a worker process's handle in the engine frees the worker first, then tells the run.
+        if (entry.Host.Equals(Self))
+        {
+            if (finished is not null) entry.Spec.Run.Tell(finished);
+        }
+        else
+        {
+            entry.Host.Tell(new AttemptEnded(entry.Spec.RunId, entry.Spec.Checkpoint, entry.Spec.Attempt, reusable, finished));
+        }
         StopIfIdle();
     }
 

@@ -133,6 +133,8 @@ internal sealed class WorkerProcessActor : ReceiveActor, IWithTimers
             {
                 StopGracefully();
             }
+            // After the placement knows the worker is free: the run's next attempt, which this end lets start, finds it so.
+            if (ended.Finished is { } finished) spec.Run.Tell(finished);
         });
         Receive<IdleTimedOut>(_ => StopGracefully());
         Receive<Terminated>(terminated =>

@@ -70,7 +70,7 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
         new AttemptLost("build", 2, "worker exited: signal 9"),
         new AppendLog("build", 2, LogLevel.Warning, "disk almost full", At),
         new WorkerReady(3, Named, 4242),
-        new AttemptEnded("r1", "build", 2, true),
+        new AttemptEnded("r1", "build", 2, true, new AttemptFinished("build", 2, AttemptOutcome.Completed, null)),
         StopWorker.Instance,
         new RunProgress("r1", RunPhase.Running, 12, null, "build", CheckpointState.Running, 40, "copying"),
         new AttemptProgressed("build", 1, 40, "copying"),
