@@ -41,6 +41,9 @@ internal abstract partial record ProcessRequest
     public static ProcessRequest Parse(string line)
     {
         if (!IsRequest(line)) throw new FormatException($"a request starts with '{Prefix} '");
+        // Stdout is read as UTF-8, which cannot produce one; a caller handing text over can.
+        if (LoneSurrogate(line, 0, line.Length) is { } lone)
+            throw new FormatException($"character U+{(int)line[lone]:X4} at column {lone + 1} is half of a UTF-16 surrogate pair: the line is not valid Unicode");
         var cursor = new Cursor(line, Prefix.Length);
         var verb = cursor.Word() ?? throw new FormatException("a request needs a verb: progress, doc, error, warning or log");
         var request = verb switch
@@ -50,7 +53,7 @@ internal abstract partial record ProcessRequest
             "error" => new Report(CheckpointErrorKind.Error, RestAsMessage(cursor, verb)),
             "warning" => new Report(CheckpointErrorKind.Warning, RestAsMessage(cursor, verb)),
             "log" => ParseLog(cursor),
-            _ => throw new FormatException($"unknown request '{verb}' (known: progress, doc, error, warning, log)"),
+            _ => throw new FormatException($"unknown request '{Shown(verb)}' (known: progress, doc, error, warning, log)"),
         };
         return request;
     }
@@ -60,7 +63,7 @@ internal abstract partial record ProcessRequest
         var text = cursor.Word() ?? throw new FormatException("'progress' needs a percentage");
         var number = text.EndsWith('%') ? text[..^1] : text;
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || !double.IsFinite(percent))
-            throw new FormatException($"'progress' needs a number from 0 to 100, not '{text}'");
+            throw new FormatException($"'progress' needs a number from 0 to 100, not '{Shown(text)}'");
         var message = cursor.Rest();
         return new Progress(percent, message.Length == 0 ? null : message);
     }
@@ -92,7 +95,7 @@ internal abstract partial record ProcessRequest
                 return new DocInsert(parent, new NewNode(name, kind, PropertyMap.From(values)));
             }
             default:
-                throw new FormatException($"unknown doc action '{action}' (known: set, insert)");
+                throw new FormatException($"unknown doc action '{Shown(action)}' (known: set, insert)");
         }
     }
 
@@ -107,7 +110,7 @@ internal abstract partial record ProcessRequest
             "warn" or "warning" => LogLevel.Warning,
             "error" => LogLevel.Error,
             "critical" => LogLevel.Critical,
-            _ => throw new FormatException($"unknown log level '{name}' (known: trace, debug, info, warning, error, critical)"),
+            _ => throw new FormatException($"unknown log level '{Shown(name)}' (known: trace, debug, info, warning, error, critical)"),
         };
         return new Log(level, RestAsMessage(cursor, "log " + name));
     }
@@ -121,13 +124,59 @@ internal abstract partial record ProcessRequest
     private static List<KeyValuePair<string, DocValue>> Assignments(Cursor cursor)
     {
         var values = new List<KeyValuePair<string, DocValue>>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         while (cursor.Assignment() is { } assignment)
         {
             if (DocNames.PropertyProblem(assignment.Key) is { } problem) throw new FormatException(problem);
-            if (values.Exists(v => v.Key == assignment.Key)) throw new FormatException($"'{assignment.Key}' is given twice");
+            if (!keys.Add(assignment.Key)) throw new FormatException($"'{Shown(assignment.Key)}' is given twice");
             values.Add(assignment);
         }
         return values;
+    }
+
+    /// <summary>Input quoted in a message, cut short: a message says what is wrong, it does not echo a megabyte.</summary>
+    private static string Shown(string text) => text.Length <= 60 ? text : text[..57] + "...";
+
+    /// <summary>The index of the first surrogate in the range that is not half of a pair, or null.</summary>
+    private static int? LoneSurrogate(string text, int start, int end)
+    {
+        for (var i = start; i < end; i++)
+        {
+            if (!char.IsSurrogate(text[i])) continue;
+            if (char.IsHighSurrogate(text[i]) && i + 1 < end && char.IsLowSurrogate(text[i + 1])) i++;
+            else return i;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The first <c>\uXXXX</c> escape in JSON text that decodes to half a surrogate pair without
+    /// its other half, or null. System.Text.Json reads such a string only to fail later, outside
+    /// any JsonException, so it is looked for first.
+    /// </summary>
+    private static string? LoneSurrogateEscape(string json)
+    {
+        for (var i = 0; i < json.Length; i++)
+        {
+            if (json[i] != '\\') continue;
+            if (Escaped(json, i) is not { } unit) { i++; continue; }
+            if (char.IsHighSurrogate(unit) && Escaped(json, i + 6) is { } low && char.IsLowSurrogate(low)) { i += 11; continue; }
+            if (char.IsSurrogate(unit)) return json.Substring(i, 6);
+            i += 5;
+        }
+        return null;
+    }
+
+    private static char? Escaped(string json, int at) =>
+        at + 6 <= json.Length && json[at] == '\\' && json[at + 1] == 'u'
+            && int.TryParse(json.AsSpan(at + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit)
+            ? (char)unit
+            : null;
+
+    private static void RefuseLoneSurrogateEscape(string json, string what)
+    {
+        if (LoneSurrogateEscape(json) is { } escape)
+            throw new FormatException($"{what} has the escape {escape}, half of a UTF-16 surrogate pair without its other half: text must be valid Unicode");
     }
 
     /// <summary>A bare value that is a JSON literal: true, false, null or a number.</summary>
@@ -175,7 +224,7 @@ internal abstract partial record ProcessRequest
                 key = text[start.._position];
             }
             if (_position >= text.Length || text[_position] != '=')
-                throw new FormatException($"expected key=value, not '{key}'");
+                throw new FormatException($"expected key=value, not '{Shown(key)}'");
             _position++;
             return new(key, Value(key));
         }
@@ -200,6 +249,7 @@ internal abstract partial record ProcessRequest
                     break;
             }
             EndOfToken();
+            RefuseLoneSurrogateEscape(raw, $"the value of '{Shown(key)}'");
             try
             {
                 using var json = JsonDocument.Parse(raw);
@@ -207,7 +257,7 @@ internal abstract partial record ProcessRequest
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
-                throw new FormatException($"the value of '{key}' is not valid JSON: {e.Message}");
+                throw new FormatException($"the value of '{Shown(key)}' is not valid JSON: {e.Message}");
             }
         }
 
@@ -253,18 +303,19 @@ internal abstract partial record ProcessRequest
                 _position++;
                 if (depth == 0) return text[start.._position];
             }
-            throw new FormatException($"the value of '{key}' has an unclosed '{text[start]}'");
+            throw new FormatException($"the value of '{Shown(key)}' has an unclosed '{text[start]}'");
         }
 
         private static string JsonString(string raw)
         {
+            RefuseLoneSurrogateEscape(raw, $"quoted string {Shown(raw)}");
             try
             {
                 return JsonSerializer.Deserialize<string>(raw) ?? "";
             }
             catch (JsonException e)
             {
-                throw new FormatException($"bad quoted string {raw}: {e.Message}");
+                throw new FormatException($"bad quoted string {Shown(raw)}: {e.Message}");
             }
         }
 
