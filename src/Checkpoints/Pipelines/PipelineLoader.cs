@@ -16,6 +16,12 @@ namespace Caiman.Checkpoints.Pipelines;
 /// </summary>
 public static partial class PipelineLoader
 {
+    /// <summary>
+    /// The largest pipeline file read, in bytes (4 MiB): far more than any real pipeline needs, and
+    /// little enough that validating one stays quick and small. Longer text is refused unread.
+    /// </summary>
+    internal const int MaxFileBytes = 4 * 1024 * 1024;
+
     private const int MaxNameLength = 256;
     private const int MaxArgsDepth = 64;
 
@@ -31,32 +37,17 @@ public static partial class PipelineLoader
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
-    /// Reads and validates the file at <paramref name="path"/>. A missing or unreadable file is a
-    /// problem (line 0), not an exception. The pipeline's <see cref="PipelineDefinition.SourceFile"/>
+    /// Reads and validates the file at <paramref name="path"/>. A missing or unreadable file, one
+    /// that is not a regular file (a directory, a FIFO, a device) and one of more than 4 MiB are a
+    /// problem (line 0), not an exception; a FIFO or a device is refused without being read. The pipeline's <see cref="PipelineDefinition.SourceFile"/>
     /// is the path as given and its <see cref="PipelineDefinition.BaseDirectory"/> the file's directory.
     /// </summary>
     public static PipelineLoadResult Load(string path, CheckpointTypes types)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(types);
-        string text;
-        try
-        {
-            if (Directory.Exists(path))
-                return Failed(path, $"cannot read pipeline file '{path}': it is a directory");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            var reason = e switch
-            {
-                FileNotFoundException => "the file does not exist",
-                DirectoryNotFoundException => "its directory does not exist",
-                UnauthorizedAccessException => "permission denied",
-                _ => e.Message,
-            };
-            return Failed(path, $"cannot read pipeline file '{path}': {reason}");
-        }
+        if (!PipelineFile.TryRead(path, MaxFileBytes, out var text, out var reason))
+            return Failed(path, $"cannot read pipeline file '{path.Replace("\0", "\\u0000", StringComparison.Ordinal)}': {reason}");
         return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? "", types);
     }
 
@@ -72,6 +63,11 @@ public static partial class PipelineLoader
         ArgumentNullException.ThrowIfNull(baseDirectory);
         ArgumentNullException.ThrowIfNull(types);
         var problems = new Problems(fileName);
+        if (text.Length > MaxFileBytes)
+        {
+            problems.Add(0, null, $"the pipeline text is {text.Length} characters long; a pipeline file may be at most {MaxFileBytes / (1024 * 1024)} MiB ({MaxFileBytes} bytes)");
+            return problems.Result();
+        }
 
         var source = HoconSource.Scan(text);
         foreach (var error in source.Errors)
