@@ -117,7 +117,7 @@ public static partial class PipelineLoader
         var entries = ReadEntries(items, map, problems);
         CheckNames(entries, problems);
         ResolveDependencies(entries, problems);
-        CheckTypesAndArgs(entries, types, problems);
+        CheckTypesAndArgs(entries, types, baseDirectory, problems);
 
         if (problems.Any)
             return problems.Result();
@@ -316,7 +316,7 @@ public static partial class PipelineLoader
         }
     }
 
-    private static void CheckTypesAndArgs(List<Entry> entries, CheckpointTypes types, Problems problems)
+    private static void CheckTypesAndArgs(List<Entry> entries, CheckpointTypes types, string baseDirectory, Problems problems)
     {
         var known = string.Join(", ", types.Names);
         foreach (var entry in entries)
@@ -337,7 +337,8 @@ public static partial class PipelineLoader
                 continue;
             try
             {
-                foreach (var message in type.Validate(args))
+                var messages = type is IBaseDirectoryValidation relative ? relative.Validate(args, baseDirectory) : type.Validate(args);
+                foreach (var message in messages)
                     problems.Add(LineOfMessage(entry.Source, message, null), entry.Name, message);
             }
             catch (CheckpointArgsException e)

@@ -34,4 +34,28 @@ public sealed class BuiltInArgsSpec
     [InlineData("""{ name = a, type = doc, set = { path = "/persistent/x", json { n = "1e999" } } }""", "set[0].json.n is not JSON text: the number 1e999 is too large for the DOC, which holds numbers up to about 1.8e308")]
     public void Loader_should_refuse_args_that_could_only_fail_at_run_time(string entry, string message) =>
         Assert.Equal(message, Refused(entry).Message);
+
+    [Fact]
+    public void Loader_should_look_for_a_dotnet_assembly_in_the_pipeline_files_directory()
+    {
+        // Given an entry naming this test assembly by a relative path
+        var assembly = typeof(BuiltInArgsSpec).Assembly.Location;
+        var text = $$"""
+            pipeline {
+              checkpoints = [
+                { name = a, type = dotnet, assembly = "{{Path.GetFileName(assembly)}}", class = "{{typeof(Samples.Sample).FullName}}" }
+              ]
+            }
+            """;
+
+        // When the pipeline file is in the assembly's directory, and when it is elsewhere
+        var beside = PipelineLoader.Parse(text, TestPipelines.FileName, Path.GetDirectoryName(assembly)!, CheckpointTypes.BuiltIn());
+        var elsewhere = PipelineLoader.Parse(text, TestPipelines.FileName, TestPipelines.BaseDirectory, CheckpointTypes.BuiltIn());
+
+        // Then it is found beside the file, and refused elsewhere, naming the path the run would use
+        Assert.True(beside.IsValid, string.Join("\n", beside.Problems));
+        var problem = Assert.Single(elsewhere.Problems);
+        Assert.Equal((3, "a"), (problem.Line, problem.Checkpoint));
+        Assert.Equal($"assembly '{Path.Combine(TestPipelines.BaseDirectory, Path.GetFileName(assembly))}' does not exist; if an earlier checkpoint builds it, say so with assembly-built-earlier = true", problem.Message);
+    }
 }
