@@ -50,36 +50,11 @@ internal static class Cli
             Recursive = true,
         };
         var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
-        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)).Append(DemoVerb(data)))
+        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)))
             root.Subcommands.Add(verb);
         // Every verb goes to the daemon serving the data directory when one answers.
         Connect.Daemon = DaemonClient.TryConnectAsync;
         return root;
-    }
-
-    private static Command DemoVerb(Option<string> data)
-    {
-        var command = new Command("demo", "A DOC demo: writes from three checkpoints, a revert, and recovery after a restart");
-        command.SetAction(async (parse, _) =>
-        {
-            var directory = DataDirectory.From(parse.GetValue(data));
-            try
-            {
-                await Demo.Run(directory);
-                return ExitCodes.Completed;
-            }
-            catch (Caiman.Doc.Client.DocException refused)
-            {
-                Console.Error.WriteLine($"caiman: {refused.Error.Message}");
-                return ExitCodes.Failed;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"caiman: cannot use data directory '{directory}': {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        });
-        return command;
     }
 }
 

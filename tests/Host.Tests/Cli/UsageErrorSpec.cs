@@ -42,4 +42,21 @@ public sealed class UsageErrorSpec : CliSpec
         AssertExit(2, validate);
         Assert.Contains($"cannot read pipeline file '@{secret}'", validate.Stderr);
     }
+
+    [Fact]
+    public async Task There_should_be_no_demo_verb_that_deletes_the_journal()
+    {
+        // Given a data directory with a journal (the demo used to delete caiman.db and leave its -wal and -shm)
+        System.IO.Directory.CreateDirectory(Data);
+        var journal = Path.Combine(Data, "caiman.db");
+        File.WriteAllText(journal, "the user's runs");
+
+        // When `caiman demo` is asked for
+        var result = await Caiman("demo");
+
+        // Then it is an unknown verb, and the journal is as it was
+        AssertExit(2, result);
+        Assert.Contains("Unrecognized command or argument 'demo'", result.Stderr);
+        Assert.Equal("the user's runs", File.ReadAllText(journal));
+    }
 }
