@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 
@@ -209,13 +210,11 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
     private static string? NumberProblem(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.Number when !value.TryGetInt64(out _) && !double.IsFinite(value.GetDouble()) =>
-            $"the number {Shown(value.GetRawText())} is too large for the DOC, which holds numbers up to about 1.8e308",
+            $"the number {InputText.Shown(value.GetRawText(), 40)} is too large for the DOC, which holds numbers up to about 1.8e308",
         JsonValueKind.Array => value.EnumerateArray().Select(NumberProblem).FirstOrDefault(p => p is not null),
         JsonValueKind.Object => value.EnumerateObject().Select(m => NumberProblem(m.Value)).FirstOrDefault(p => p is not null),
         _ => null,
     };
-
-    private static string Shown(string text) => text.Length <= 40 ? text : text[..37] + "...";
 
     private enum PathUse { Parent, Properties }
 

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Checkpoints.Processes;
 using Caiman.Doc.Paths;
 using Microsoft.Extensions.Logging;
@@ -100,7 +101,7 @@ public sealed class ProcessCheckpointType : ICheckpointType
         foreach (var (name, value) in args.GetStringMap(Env) ?? new Dictionary<string, string>())
         {
             if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
-                problems.Add($"'{Env}.{Shown(name)}' is not an environment variable name (not empty, no '=', no NUL)");
+                problems.Add($"'{Env}.{InputText.Shown(name)}' is not an environment variable name (not empty, no '=', no NUL)");
             else if (NoNul($"{Env}.{name}", value, "an environment variable", problems))
                 CheckTemplate($"{Env}.{name}", value, problems);
         }
@@ -131,8 +132,6 @@ public sealed class ProcessCheckpointType : ICheckpointType
         problems.Add($"'{key}' has a NUL character (\\u0000) at position {at + 1}, which {what} cannot hold");
         return false;
     }
-
-    private static string Shown(string text) => text.Replace("\0", "\\u0000", StringComparison.Ordinal);
 
     private static void CheckTemplate(string key, string text, List<string> problems)
     {

@@ -23,6 +23,7 @@ public static partial class PipelineLoader
     internal const int MaxFileBytes = 4 * 1024 * 1024;
 
     private const int MaxNameLength = 256;
+    private const int MaxSuggestions = 100;
     private const int MaxArgsDepth = 64;
 
     private static readonly string[] PipelineKeys = ["name", "description", "stop-on-error", "parallelism", "checkpoints"];
@@ -104,7 +105,7 @@ public static partial class PipelineLoader
 
         var items = pipeline.GetObject().Items;
         foreach (var key in items.Keys.Where(k => !PipelineKeys.Contains(k)))
-            problems.Add(map.PipelineKeyLine(key), null, $"unknown key '{key}' in the pipeline block; known keys: {string.Join(", ", PipelineKeys)}");
+            problems.Add(map.PipelineKeyLine(key), null, $"unknown key '{InputText.Shown(key)}' in the pipeline block; known keys: {string.Join(", ", PipelineKeys)}");
 
         var pipelineKey = new KeyReader(problems, null, map.PipelineKeyLine);
         var name = items.TryGetValue("name", out var nameValue) ? pipelineKey.Leaf("name", nameValue) : DefaultName(fileName);
@@ -255,7 +256,7 @@ public static partial class PipelineLoader
             if (NameProblem(name) is { } problem)
                 problems.Add(line, name, problem);
             if (firstLine.TryGetValue(name, out var first))
-                problems.Add(line, name, $"duplicate name '{name}': defined at lines {first} and {line}");
+                problems.Add(line, name, $"duplicate name '{InputText.Shown(name)}': defined at lines {first} and {line}");
             else
                 firstLine[name] = line;
         }
@@ -274,7 +275,7 @@ public static partial class PipelineLoader
             if (char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
                 continue;
             var shown = char.IsControl(c) || char.IsWhiteSpace(c) && c != ' ' ? $"U+{(int)c:X4}" : $"'{c}'";
-            return $"invalid name '{name}': character {shown} at position {i + 1} is not allowed; use letters, digits, '.', '_' and '-'";
+            return $"invalid name '{InputText.Shown(name)}': character {shown} at position {i + 1} is not allowed; use letters, digits, '.', '_' and '-'";
         }
         return null;
     }
@@ -283,6 +284,7 @@ public static partial class PipelineLoader
     {
         var names = entries.Where(e => e.Name is not null).Select(e => e.Name!).Distinct().ToList();
         var known = names.ToHashSet(StringComparer.Ordinal);
+        var suggestions = 0;
         Entry? previous = null;
         foreach (var entry in entries)
         {
@@ -298,8 +300,9 @@ public static partial class PipelineLoader
                     problems.Add(line, name, "'after' names the checkpoint itself");
                 else if (!known.Contains(dependency))
                 {
-                    var suggestion = ClosestName(dependency, names);
-                    problems.Add(line, name, $"'after' names unknown checkpoint '{dependency}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}");
+                    // A suggestion costs a comparison with every name: only the first few unknown names get one.
+                    var suggestion = ++suggestions <= MaxSuggestions ? ClosestName(dependency, names) : null;
+                    problems.Add(line, name, $"'after' names unknown checkpoint '{InputText.Shown(dependency)}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}");
                 }
             }
         }
@@ -330,7 +333,7 @@ public static partial class PipelineLoader
                 continue;
             if (!types.TryGet(typeName, out var type))
             {
-                problems.Add(entry.Source.LineOf("type"), entry.Name, $"unknown type '{typeName}'; known types: {known}");
+                problems.Add(entry.Source.LineOf("type"), entry.Name, $"unknown type '{InputText.Shown(typeName)}'; known types: {known}");
                 continue;
             }
             if (entry.Args is not { } args)
@@ -348,7 +351,7 @@ public static partial class PipelineLoader
             catch (Exception e)
             {
                 // A type that throws while validating must not take the loader down with it.
-                problems.Add(entry.Source.Line, entry.Name, $"type '{typeName}' failed while checking the args: {e.Message}");
+                problems.Add(entry.Source.Line, entry.Name, $"type '{InputText.Shown(typeName)}' failed while checking the args: {e.Message}");
             }
         }
     }
@@ -371,7 +374,10 @@ public static partial class PipelineLoader
     {
         string? best = null;
         var bestDistance = int.MaxValue;
-        foreach (var candidate in names)
+        // Names longer than a name may be are no typo of one, and comparing them costs their lengths' product.
+        if (name.Length > MaxNameLength)
+            return null;
+        foreach (var candidate in names.Where(n => n.Length <= MaxNameLength))
         {
             var distance = string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase) ? 0 : EditDistance(name, candidate);
             if (distance < bestDistance)
@@ -522,7 +528,7 @@ public static partial class PipelineLoader
                 case "false" or "no" or "off":
                     return false;
                 default:
-                    problems.Add(lineOf(key), checkpoint, $"'{key}' must be true or false, not '{text}'");
+                    problems.Add(lineOf(key), checkpoint, $"'{key}' must be true or false, not '{InputText.Shown(text)}'");
                     return null;
             }
         }
@@ -535,7 +541,7 @@ public static partial class PipelineLoader
                 return null;
             if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && number >= minimum)
                 return number;
-            problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a whole number of at least {minimum}, not '{text}'");
+            problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a whole number of at least {minimum}, not '{InputText.Shown(text)}'");
             return null;
         }
 
@@ -547,7 +553,7 @@ public static partial class PipelineLoader
                 return null;
             var duration = ParseDuration(text);
             if (duration is null)
-                problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a duration such as 500ms, 2s, 10m, 1h or 1d (a bare number is seconds), not '{text}'");
+                problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a duration such as 500ms, 2s, 10m, 1h or 1d (a bare number is seconds), not '{InputText.Shown(text)}'");
             else if (duration == TimeSpan.Zero && !allowZero)
                 problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be longer than zero");
             else
@@ -591,7 +597,7 @@ public static partial class PipelineLoader
             var ok = true;
             foreach (var unknown in items.Keys.Where(k => !RetryKeys.Contains(k)))
             {
-                problems.Add(lineOf("retries"), checkpoint, $"unknown key '{unknown}' in 'retries'; known keys: {string.Join(", ", RetryKeys)}");
+                problems.Add(lineOf("retries"), checkpoint, $"unknown key '{InputText.Shown(unknown)}' in 'retries'; known keys: {string.Join(", ", RetryKeys)}");
                 ok = false;
             }
             int? retryCount = null;
@@ -616,7 +622,7 @@ public static partial class PipelineLoader
                     factor = parsed;
                 else
                 {
-                    problems.Add(lineOf("retries"), checkpoint, $"'retries.factor' must be a number of at least 1, not '{factorText}'");
+                    problems.Add(lineOf("retries"), checkpoint, $"'retries.factor' must be a number of at least 1, not '{InputText.Shown(factorText)}'");
                     ok = false;
                 }
             }
@@ -640,7 +646,7 @@ public static partial class PipelineLoader
                 case "critical": return Microsoft.Extensions.Logging.LogLevel.Critical;
                 case "none": return Microsoft.Extensions.Logging.LogLevel.None;
                 default:
-                    problems.Add(lineOf("log-level"), checkpoint, $"'log-level' must be one of trace, debug, information, warning, error, critical, none; not '{text}'");
+                    problems.Add(lineOf("log-level"), checkpoint, $"'log-level' must be one of trace, debug, information, warning, error, critical, none; not '{InputText.Shown(text)}'");
                     return null;
             }
         }

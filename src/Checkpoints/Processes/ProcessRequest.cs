@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Model;
 using Caiman.Doc.Protocol;
 using Microsoft.Extensions.Logging;
@@ -42,7 +43,7 @@ internal abstract partial record ProcessRequest
     {
         if (!IsRequest(line)) throw new FormatException($"a request starts with '{Prefix} '");
         // Stdout is read as UTF-8, which cannot produce one; a caller handing text over can.
-        if (LoneSurrogate(line, 0, line.Length) is { } lone)
+        if (InputText.LoneSurrogate(line) is { } lone)
             throw new FormatException($"character U+{(int)line[lone]:X4} at column {lone + 1} is half of a UTF-16 surrogate pair: the line is not valid Unicode");
         var cursor = new Cursor(line, Prefix.Length);
         var verb = cursor.Word() ?? throw new FormatException("a request needs a verb: progress, doc, error, warning or log");
@@ -53,7 +54,7 @@ internal abstract partial record ProcessRequest
             "error" => new Report(CheckpointErrorKind.Error, RestAsMessage(cursor, verb)),
             "warning" => new Report(CheckpointErrorKind.Warning, RestAsMessage(cursor, verb)),
             "log" => ParseLog(cursor),
-            _ => throw new FormatException($"unknown request '{Shown(verb)}' (known: progress, doc, error, warning, log)"),
+            _ => throw new FormatException($"unknown request '{InputText.Shown(verb)}' (known: progress, doc, error, warning, log)"),
         };
         return request;
     }
@@ -63,7 +64,7 @@ internal abstract partial record ProcessRequest
         var text = cursor.Word() ?? throw new FormatException("'progress' needs a percentage");
         var number = text.EndsWith('%') ? text[..^1] : text;
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || !double.IsFinite(percent))
-            throw new FormatException($"'progress' needs a number from 0 to 100, not '{Shown(text)}'");
+            throw new FormatException($"'progress' needs a number from 0 to 100, not '{InputText.Shown(text)}'");
         var message = cursor.Rest();
         return new Progress(percent, message.Length == 0 ? null : message);
     }
@@ -78,7 +79,7 @@ internal abstract partial record ProcessRequest
                 var path = cursor.Word() ?? throw new FormatException("'doc set' needs a path");
                 var values = Assignments(cursor);
                 if (values.Count == 0) throw new FormatException("'doc set' needs at least one key=value");
-                return new DocSet(path, PropertyMap.From(values));
+                return new DocSet(path, Properties(values));
             }
             case "insert":
             {
@@ -92,10 +93,10 @@ internal abstract partial record ProcessRequest
                     if (DocNames.KindProblem(kind) is { } problem) throw new FormatException(problem);
                     values.RemoveAt(at);
                 }
-                return new DocInsert(parent, new NewNode(name, kind, PropertyMap.From(values)));
+                return new DocInsert(parent, new NewNode(name, kind, Properties(values)));
             }
             default:
-                throw new FormatException($"unknown doc action '{Shown(action)}' (known: set, insert)");
+                throw new FormatException($"unknown doc action '{InputText.Shown(action)}' (known: set, insert)");
         }
     }
 
@@ -110,7 +111,7 @@ internal abstract partial record ProcessRequest
             "warn" or "warning" => LogLevel.Warning,
             "error" => LogLevel.Error,
             "critical" => LogLevel.Critical,
-            _ => throw new FormatException($"unknown log level '{Shown(name)}' (known: trace, debug, info, warning, error, critical)"),
+            _ => throw new FormatException($"unknown log level '{InputText.Shown(name)}' (known: trace, debug, info, warning, error, critical)"),
         };
         return new Log(level, RestAsMessage(cursor, "log " + name));
     }
@@ -121,6 +122,10 @@ internal abstract partial record ProcessRequest
         return message.Length > 0 ? message : throw new FormatException($"'{verb}' needs a message");
     }
 
+    // In key order: PropertyMap inserts each entry into a sorted array, so a line of unsorted keys costs the square of their number.
+    private static PropertyMap Properties(List<KeyValuePair<string, DocValue>> values) =>
+        PropertyMap.From(values.OrderBy(v => v.Key, StringComparer.Ordinal));
+
     private static List<KeyValuePair<string, DocValue>> Assignments(Cursor cursor)
     {
         var values = new List<KeyValuePair<string, DocValue>>();
@@ -128,25 +133,10 @@ internal abstract partial record ProcessRequest
         while (cursor.Assignment() is { } assignment)
         {
             if (DocNames.PropertyProblem(assignment.Key) is { } problem) throw new FormatException(problem);
-            if (!keys.Add(assignment.Key)) throw new FormatException($"'{Shown(assignment.Key)}' is given twice");
+            if (!keys.Add(assignment.Key)) throw new FormatException($"'{InputText.Shown(assignment.Key)}' is given twice");
             values.Add(assignment);
         }
         return values;
-    }
-
-    /// <summary>Input quoted in a message, cut short: a message says what is wrong, it does not echo a megabyte.</summary>
-    private static string Shown(string text) => text.Length <= 60 ? text : text[..57] + "...";
-
-    /// <summary>The index of the first surrogate in the range that is not half of a pair, or null.</summary>
-    private static int? LoneSurrogate(string text, int start, int end)
-    {
-        for (var i = start; i < end; i++)
-        {
-            if (!char.IsSurrogate(text[i])) continue;
-            if (char.IsHighSurrogate(text[i]) && i + 1 < end && char.IsLowSurrogate(text[i + 1])) i++;
-            else return i;
-        }
-        return null;
     }
 
     /// <summary>
@@ -159,19 +149,11 @@ internal abstract partial record ProcessRequest
         for (var i = 0; i < json.Length; i++)
         {
             if (json[i] != '\\') continue;
-            if (Escaped(json, i) is not { } unit) { i++; continue; }
-            if (char.IsHighSurrogate(unit) && Escaped(json, i + 6) is { } low && char.IsLowSurrogate(low)) { i += 11; continue; }
-            if (char.IsSurrogate(unit)) return json.Substring(i, 6);
-            i += 5;
+            if (InputText.IsLoneSurrogateEscape(json, i)) return json.Substring(i, 6);
+            i++; // the escaped character, so that \\u is no escape
         }
         return null;
     }
-
-    private static char? Escaped(string json, int at) =>
-        at + 6 <= json.Length && json[at] == '\\' && json[at + 1] == 'u'
-            && int.TryParse(json.AsSpan(at + 2, 4), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var unit)
-            ? (char)unit
-            : null;
 
     private static void RefuseLoneSurrogateEscape(string json, string what)
     {
@@ -224,7 +206,7 @@ internal abstract partial record ProcessRequest
                 key = text[start.._position];
             }
             if (_position >= text.Length || text[_position] != '=')
-                throw new FormatException($"expected key=value, not '{Shown(key)}'");
+                throw new FormatException($"expected key=value, not '{InputText.Shown(key)}'");
             _position++;
             return new(key, Value(key));
         }
@@ -249,7 +231,7 @@ internal abstract partial record ProcessRequest
                     break;
             }
             EndOfToken();
-            RefuseLoneSurrogateEscape(raw, $"the value of '{Shown(key)}'");
+            RefuseLoneSurrogateEscape(raw, $"the value of '{InputText.Shown(key)}'");
             try
             {
                 using var json = JsonDocument.Parse(raw);
@@ -257,7 +239,7 @@ internal abstract partial record ProcessRequest
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
-                throw new FormatException($"the value of '{Shown(key)}' is not valid JSON: {e.Message}");
+                throw new FormatException($"the value of '{InputText.Shown(key)}' is not valid JSON: {e.Message}");
             }
         }
 
@@ -303,19 +285,19 @@ internal abstract partial record ProcessRequest
                 _position++;
                 if (depth == 0) return text[start.._position];
             }
-            throw new FormatException($"the value of '{Shown(key)}' has an unclosed '{text[start]}'");
+            throw new FormatException($"the value of '{InputText.Shown(key)}' has an unclosed '{text[start]}'");
         }
 
         private static string JsonString(string raw)
         {
-            RefuseLoneSurrogateEscape(raw, $"quoted string {Shown(raw)}");
+            RefuseLoneSurrogateEscape(raw, $"quoted string {InputText.Shown(raw)}");
             try
             {
                 return JsonSerializer.Deserialize<string>(raw) ?? "";
             }
             catch (JsonException e)
             {
-                throw new FormatException($"bad quoted string {Shown(raw)}: {e.Message}");
+                throw new FormatException($"bad quoted string {InputText.Shown(raw)}: {e.Message}");
             }
         }
 
