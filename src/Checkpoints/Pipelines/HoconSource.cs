@@ -356,9 +356,11 @@ internal sealed partial class HoconSource
                     continue;
                 case '#':
                 case '/' when next == '/':
-                    while (i < text.Length && text[i] != '\n')
-                        i++;
+                {
+                    var end = text.IndexOf('\n', i);
+                    i = end < 0 ? text.Length : end;
                     continue;
+                }
                 case '{': tokens.Add(new(TokenKind.OpenBrace, i, line, "{")); i++; continue;
                 case '}': tokens.Add(new(TokenKind.CloseBrace, i, line, "}")); i++; continue;
                 case '[': tokens.Add(new(TokenKind.OpenBracket, i, line, "[")); i++; continue;
@@ -411,6 +413,15 @@ internal sealed partial class HoconSource
                     var j = i + 1;
                     while (j < text.Length && text[j] != '"' && text[j] != '\n')
                     {
+                        // Plain text up to the next quote, escape or line end goes in one piece.
+                        var plain = text.AsSpan(j).IndexOfAny("\"\\\n");
+                        if (plain != 0)
+                        {
+                            var length = plain < 0 ? text.Length - j : plain;
+                            value.Append(text, j, length);
+                            j += length;
+                            continue;
+                        }
                         if (text[j] == '\\' && j + 1 < text.Length && text[j + 1] != '\n')
                         {
                             if (EscapeProblem(text, j) is { } escape)
