@@ -36,7 +36,7 @@ internal sealed partial class HoconSource
         {
             var fields = new List<SourceField>();
             var substitutions = new List<(SourceSubstitution, string)>();
-            Flatten(root, [], fields, substitutions);
+            Flatten(root, [], fields, (part, path) => CollectSubstitutions(part, string.Join('.', path), substitutions));
             Fields = fields;
             Errors = CheckSubstitutions(fields, substitutions);
             if (Errors.Count == 0 && CheckRedefinitions([root]) is { } redefined)
@@ -116,7 +116,9 @@ internal sealed partial class HoconSource
 
     // ---- fields and substitutions ----
 
-    private static void Flatten(SourceObject obj, IReadOnlyList<string> prefix, List<SourceField> fields, List<(SourceSubstitution, string)> substitutions)
+    // The fields of an object and of the objects in it, with paths relative to it; every other
+    // part of a value (text, a list, a substitution) is handed to `other` with its field's path.
+    private static void Flatten(SourceObject obj, IReadOnlyList<string> prefix, List<SourceField> fields, Action<SourceNode, string[]> other)
     {
         foreach (var field in obj.Fields)
         {
@@ -125,9 +127,9 @@ internal sealed partial class HoconSource
             foreach (var part in field.Value.Parts)
             {
                 if (part is SourceObject nested)
-                    Flatten(nested, path, fields, substitutions);
+                    Flatten(nested, path, fields, other);
                 else
-                    CollectSubstitutions(part, string.Join('.', path), substitutions);
+                    other(part, path);
             }
         }
     }
@@ -241,7 +243,11 @@ internal sealed partial class HoconSource
         var fields = new List<SourceField>();
         var lists = new List<SourceArray>();
         foreach (var obj in scope)
-            FlattenScope(obj, [], fields, lists);
+            Flatten(obj, [], fields, (part, _) =>
+            {
+                if (part is SourceArray list)
+                    lists.Add(list);
+            });
 
         var objectAt = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var field in fields)
@@ -283,23 +289,6 @@ internal sealed partial class HoconSource
                     return nestedError;
         }
         return null;
-    }
-
-    // The fields of an object with paths relative to it, not looking into lists (collected apart).
-    private static void FlattenScope(SourceObject obj, IReadOnlyList<string> prefix, List<SourceField> fields, List<SourceArray> lists)
-    {
-        foreach (var field in obj.Fields)
-        {
-            var path = prefix.Concat(field.Path).ToArray();
-            fields.Add(field with { Path = path });
-            foreach (var part in field.Value.Parts)
-            {
-                if (part is SourceObject nested)
-                    FlattenScope(nested, path, fields, lists);
-                else if (part is SourceArray list)
-                    lists.Add(list);
-            }
-        }
     }
 
     private const string ScopeSeparator = "\u001f";
