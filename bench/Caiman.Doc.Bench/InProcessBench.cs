@@ -64,6 +64,8 @@ internal static class InProcessBench
             [nameof(OpKind.Insert)] = ctx.Figure("us-insert", "Domain layer: one InsertChildren under a depth-3 path", "µs/op"),
             ["plain"] = ctx.Figure("us-plain", "Plain tree: one op of the mix", "µs/op"),
             ["json"] = ctx.Figure("us-json", "DOC JSON serializer: one op's request and reply, each written and read once", "µs/op"),
+            ["sourcegen"] = ctx.Figure("us-sourcegen", "Candidate: System.Text.Json source-generated, one op's request and reply, each written and read once", "µs/op"),
+            ["binary"] = ctx.Figure("us-binary", "DocSerializer (binary wire format): one op's request and reply, each written and read once", "µs/op"),
         };
         for (var rep = -1; rep < ctx.Reps; rep++)
         {
@@ -102,12 +104,45 @@ internal static class InProcessBench
                     Roundtrip(reply);
                 }
             }, replies.Count);
+            samples["sourcegen"] = Time(() =>
+            {
+                foreach (var (request, reply) in replies)
+                {
+                    SourceGenRoundtrip(request);
+                    SourceGenRoundtrip(reply);
+                }
+            }, replies.Count);
+            samples["binary"] = Time(() =>
+            {
+                foreach (var (request, reply) in replies)
+                {
+                    BinaryRoundtrip(request);
+                    BinaryRoundtrip(reply);
+                }
+            }, replies.Count);
+            if (rep == 0) ctx.Facts["wire-bytes"] = $"one op's request and reply take {Fmt.N0(replies.Average(r => Binary.ToBinary(r.Request).Length + Binary.ToBinary(r.Reply).Length))} bytes in the binary format (JSON: {Fmt.N0(replies.Average(r => JsonBytes(r.Request) + JsonBytes(r.Reply)))})";
+            if (rep == 0) ctx.Note($"one op's request and reply in bytes (the first 1,000 of a pass, average): JSON {Fmt.N0(replies.Average(r => JsonBytes(r.Request) + JsonBytes(r.Reply)))}, binary {Fmt.N0(replies.Average(r => Binary.ToBinary(r.Request).Length + Binary.ToBinary(r.Reply).Length))}");
             if (rep < 0) continue;
             foreach (var (key, value) in samples) figures[key].Samples.Add(value);
         }
-        ctx.Log($"  breakdown (µs/op): parse {Fmt.N2(figures["parse"].Median)}, find {Fmt.N2(figures[nameof(OpKind.Find)].Median)}, set {Fmt.N2(figures[nameof(OpKind.Set)].Median)}, insert {Fmt.N2(figures[nameof(OpKind.Insert)].Median)}, plain {Fmt.N2(figures["plain"].Median)}, json {Fmt.N2(figures["json"].Median)}");
-        figures["json"].Detail = "System.Text.Json with the DOC's options (DocJson.Options), as DocSerializer does on each side of the wire";
-        figures["parse"].Detail = $"DocPathParser.TryParse over the {OpsPerTree:N0} paths of one pass, each parsed in full (the parser keeps no cache); in the actors the subtree parses each path once, the DocActor reads only its first two steps to route it";
+        ctx.Log($"  breakdown (µs/op): parse {Fmt.N2(figures["parse"].Median)}, find {Fmt.N2(figures[nameof(OpKind.Find)].Median)}, set {Fmt.N2(figures[nameof(OpKind.Set)].Median)}, insert {Fmt.N2(figures[nameof(OpKind.Insert)].Median)}, plain {Fmt.N2(figures["plain"].Median)}, json {Fmt.N2(figures["json"].Median)}, source-generated json {Fmt.N2(figures["sourcegen"].Median)}, binary {Fmt.N2(figures["binary"].Median)}");
+        figures["json"].Detail = "System.Text.Json with the DOC's options (DocJson.Options, reflection metadata), the wire format before this one and still the journal's";
+        figures["sourcegen"].Detail = "System.Text.Json with source-generated metadata (bench/Caiman.Doc.Bench/WireJsonContext.cs), the other candidate for the wire format";
+        figures["binary"].Detail = "DocSerializer.ToBinary/FromBinary: the hand-written binary format every wire message now travels in";
+        figures["parse"].Detail = $"DocPathParser.TryParse over the {OpsPerTree:N0} paths of one pass, through its process-wide cache of parsed paths (16,384 direct-mapped slots; about a third of a pass's paths repeat); the client reads only a path's first two steps to route it, the subtree parses it";
+    }
+
+    private static readonly Caiman.Doc.Serialization.DocSerializer Binary = new(null!);
+
+    private static int JsonBytes(object message) => Caiman.Doc.Serialization.DocSerializer.ToJson(message).Length;
+
+    private static void BinaryRoundtrip(object message) => _ = Binary.FromBinary(Binary.ToBinary(message), Binary.Manifest(message));
+
+    private static void SourceGenRoundtrip(object message)
+    {
+        var info = WireJsonContext.Default.GetTypeInfo(message.GetType())!;
+        var bytes = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(message, info);
+        _ = System.Text.Json.JsonSerializer.Deserialize(bytes, info);
     }
 
     private static void Roundtrip(object message)
@@ -117,7 +152,7 @@ internal static class InProcessBench
         _ = System.Text.Json.JsonSerializer.Deserialize(bytes, info);
     }
 
-    private static double RunPlain(int trees, string prefix)
+    internal static double RunPlain(int trees, string prefix)
     {
         var built = Enumerable.Range(0, trees).Select(t => (Tree: PlainTree.Build("volatile", $"{prefix}-{t}"), Ops: Workload.Ops($"/volatile/{prefix}-{t}", OpsPerTree))).ToList();
         var clock = Stopwatch.StartNew();
@@ -126,7 +161,7 @@ internal static class InProcessBench
         return trees * OpsPerTree / clock.Elapsed.TotalSeconds;
     }
 
-    private static double RunDomain(int trees, string prefix)
+    internal static double RunDomain(int trees, string prefix)
     {
         var built = Enumerable.Range(0, trees).Select(t =>
         {
@@ -224,8 +259,7 @@ internal static class InProcessBench
             pipelined.Samples.Add(total / seconds);
         }
         ctx.Log($"  {pipelined.Name}: {Fmt.N0(pipelined.Median)} ops/s");
-        if (where != "inproc") return;
-        var asks = ctx.Quick ? 20_000 : 50_000;
+        var asks = where == "inproc" ? (ctx.Quick ? 20_000 : 50_000) : (ctx.Quick ? 3_000 : 6_000);
         var awaited = ctx.Figure($"{where}-echo-awaited", $"Akka floor ({where}): awaited Ask to an echo actor, no DOC", "ops/s");
         for (var i = 0; i < asks / 4; i++) await echo.Ask<string>(payload, TimeSpan.FromSeconds(10));
         for (var rep = 0; rep < ctx.Reps; rep++)
@@ -262,7 +296,9 @@ internal static class InProcessBench
         var all = ops.ToArray();
         var writer = doc.Writer;
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-        var (result, seconds) = await PipelineDriver.RunAsync(driver, doc.Actor, all.Length, window, i => Workload.Message(all[i], writer), Workload.Check, TimeSpan.FromMinutes(5));
+        // Through the client: each message goes straight to its subtree's actor once the client knows it.
+        var (result, seconds) = await PipelineDriver.RunAsync(driver, doc.Actor, all.Length, window, i => Workload.Message(all[i], writer), Workload.Check, TimeSpan.FromMinutes(5),
+            (message, sender) => doc.Tell((IDocMessage)message, sender));
         LastCpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1000 / all.Length;
         return (all.Length / seconds, result);
     }
@@ -279,26 +315,31 @@ internal static class InProcessBench
         }
         var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        foreach (var ops in passes)
-            foreach (var op in ops)
-            {
-                switch (op.Kind)
-                {
-                    case OpKind.Insert:
-                        await doc.InsertAsync(op.Path, new NewNode(op.NewName));
-                        break;
-                    case OpKind.Find:
-                        var found = await doc.FindAsync(op.Path);
-                        if (found.Length != 1) throw new InvalidOperationException($"find '{op.Path}' matched {found.Length} nodes");
-                        break;
-                    default:
-                        await doc.SetAsync(op.Path, "p", op.Value);
-                        break;
-                }
-            }
+        foreach (var ops in passes) await AwaitedOps(doc, ops);
         clock.Stop();
         LastCpuMicros = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds * 1000 / (trees * OpsPerTree);
         return trees * OpsPerTree / clock.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>The ops one at a time through the client's own calls, each awaited before the next.</summary>
+    public static async Task AwaitedOps(DocClient doc, Op[] ops)
+    {
+        foreach (var op in ops)
+        {
+            switch (op.Kind)
+            {
+                case OpKind.Insert:
+                    await doc.InsertAsync(op.Path, new NewNode(op.NewName));
+                    break;
+                case OpKind.Find:
+                    var found = await doc.FindAsync(op.Path);
+                    if (found.Length != 1) throw new InvalidOperationException($"find '{op.Path}' matched {found.Length} nodes");
+                    break;
+                default:
+                    await doc.SetAsync(op.Path, "p", op.Value);
+                    break;
+            }
+        }
     }
 
     public static void Expect(BenchContext ctx, PipelineResult result, string what)

@@ -14,8 +14,9 @@ internal sealed record PipelineResult(int Replies, int Errors, string? FirstErro
 internal sealed class PipelineDriver : UntypedActor
 {
     /// <summary>Local only (carries delegates). With <paramref name="Marks"/>, the Stopwatch timestamp of every <paramref name="MarkEvery"/>-th reply is written to it.</summary>
+    /// <summary>With <paramref name="Send"/>, messages go through it (a DOC client routing each to its subtree) instead of to <paramref name="Target"/>.</summary>
     public sealed record Run(IActorRef Target, int Total, int Window, Func<int, object> MessageAt, Func<object, string?> Check, TaskCompletionSource<PipelineResult> Done,
-        long[]? Marks = null, int MarkEvery = 0);
+        long[]? Marks = null, int MarkEvery = 0, Action<object, IActorRef>? Send = null);
 
     private Run? _run;
     private int _sent, _replies, _errors;
@@ -44,14 +45,20 @@ internal sealed class PipelineDriver : UntypedActor
         else if (_replies == _run.Total) _run.Done.TrySetResult(new PipelineResult(_replies, _errors, _firstError));
     }
 
-    private void Send() => _run!.Target.Tell(_run.MessageAt(_sent++), Self);
+    private void Send()
+    {
+        var message = _run!.MessageAt(_sent++);
+        if (_run.Send is { } send) send(message, Self);
+        else _run.Target.Tell(message, Self);
+    }
 
     /// <summary>Runs one pipelined sequence through a driver and returns (result, seconds).</summary>
-    public static async Task<(PipelineResult Result, double Seconds)> RunAsync(IActorRef driver, IActorRef target, int total, int window, Func<int, object> messageAt, Func<object, string?> check, TimeSpan timeout)
+    public static async Task<(PipelineResult Result, double Seconds)> RunAsync(IActorRef driver, IActorRef target, int total, int window, Func<int, object> messageAt, Func<object, string?> check, TimeSpan timeout,
+        Action<object, IActorRef>? send = null)
     {
         var done = new TaskCompletionSource<PipelineResult>(TaskCreationOptions.RunContinuationsAsynchronously);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        driver.Tell(new Run(target, total, window, messageAt, check, done));
+        driver.Tell(new Run(target, total, window, messageAt, check, done, Send: send));
         var finished = await Task.WhenAny(done.Task, Task.Delay(timeout)).ConfigureAwait(false);
         clock.Stop();
         if (finished != done.Task) throw new TimeoutException($"pipelined run of {total} messages did not finish within {timeout}");

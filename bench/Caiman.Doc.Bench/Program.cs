@@ -12,6 +12,7 @@ public static class Program
 
         // Child-process roles (started by this program itself).
         if (args.Length > 0 && args[0] == "serve") return await RemoteBench.Serve();
+        if (args.Length > 0 && args[0] == "profile") return DomainProfile.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 15);
         if (args.Length == 4 && args[0] == "recover")
             return await PersistenceBench.RecoverChild(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3]);
 

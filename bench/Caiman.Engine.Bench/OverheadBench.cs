@@ -50,8 +50,12 @@ internal static class OverheadBench
             Errors = new NoErrors(),
             BaseDirectory = EngineHost.TempDir,
             Launches = new NoLaunches(),
+            ProcessHost = ProcessHost.For(PlainSystem.Value),
         };
     }
+
+    /// <summary>An actor system for nothing but the process supervisor of plain contexts.</summary>
+    private static readonly Lazy<ActorSystem> PlainSystem = new(() => ActorSystem.Create("plain", Caiman.Checkpoints.CheckpointsConfig.Default()));
 
     /// <summary>
     /// Figure 1, its in-memory twin and the journal floor, interleaved: each repetition runs one

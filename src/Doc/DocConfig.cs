@@ -15,10 +15,14 @@ public static class DocConfig
     private static Config Load() => ConfigurationFactory.ParseString(ReadResource(ResourceName));
 
     /// <summary>The text of a HOCON file embedded in this assembly (reference.conf, the persistence configs).</summary>
-    internal static string ReadResource(string name)
+    internal static string ReadResource(string name) => ReadResource(typeof(DocConfig).Assembly, name);
+
+    /// <summary>The text of a file embedded in <paramref name="assembly"/>, e.g. a module's reference.conf.</summary>
+    public static string ReadResource(System.Reflection.Assembly assembly, string name)
     {
-        using var stream = typeof(DocConfig).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded resource '{name}' is missing from {typeof(DocConfig).Assembly.GetName().Name}");
+        ArgumentNullException.ThrowIfNull(assembly);
+        using var stream = assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"embedded resource '{name}' is missing from {assembly.GetName().Name}");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using Caiman.Host.Control;
 using Caiman.Host.Daemon;
 using Caiman.Host.Verbs;
+using Caiman.Host.Worker;
 
 namespace Caiman.Host;
 
@@ -49,8 +50,15 @@ internal static class Cli
             Description = "Data directory: the run journal (caiman.db), each run's log, the daemon's socket (default: $CAIMAN_DATA, else $XDG_DATA_HOME/caiman or ~/.local/share/caiman)",
             Recursive = true,
         };
-        var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data };
-        foreach (var verb in RunVerbs.Create(data).Concat(QueryVerbs.Create(data)).Append(DaemonCommand.Create(data)))
+        var config = new Option<string[]>("--config")
+        {
+            Description = "A HOCON file of engine settings over the defaults (repeatable, later ones win; after $CAIMAN_CONFIG), e.g. caiman.engine.isolation = process",
+            HelpName = "FILE",
+            Recursive = true,
+        };
+        var globals = new Globals(data, config);
+        var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data, config };
+        foreach (var verb in RunVerbs.Create(globals).Concat(QueryVerbs.Create(globals)).Append(DaemonCommand.Create(globals)).Append(WorkerVerb.Create()))
             root.Subcommands.Add(verb);
         // Every verb goes to the daemon serving the data directory when one answers.
         Connect.Daemon = DaemonClient.TryConnectAsync;
@@ -66,6 +74,15 @@ internal static class ExitCodes
     public const int BadInput = 2;
     public const int Paused = 3;
     public const int Cancelled = 4;
+}
+
+/// <summary>The options every verb takes: the data directory and the config files.</summary>
+internal sealed record Globals(Option<string> Data, Option<string[]> Config)
+{
+    public string DataDirectoryOf(ParseResult parse) => DataDirectory.From(parse.GetValue(Data));
+
+    /// <summary>The config files' settings; a bad file is a <see cref="Service.ConfigFileException"/>.</summary>
+    public Akka.Configuration.Config? ConfigOf(ParseResult parse) => Service.ConfigFiles.Load(parse.GetValue(Config) ?? []);
 }
 
 internal static class DataDirectory

@@ -19,6 +19,19 @@ public static class HangingCheckpoint
         return int.Parse(File.ReadAllText(file).Trim());
     }
 
+    /// <summary>
+    /// Kills the lifeline watcher of the hang process's session (every member but the process
+    /// itself), so that a crash of the engine leaves the process running, as it would if the
+    /// lifeline had been defeated: what recovery's reaping, the second line of defence, must handle.
+    /// </summary>
+    public static async Task CutLifelineAsync(int pid, TimeSpan timeout)
+    {
+        var watchers = Os.LiveInSession(pid).Where(p => p != pid).ToList();
+        Assert.NotEmpty(watchers);
+        foreach (var watcher in watchers) System.Diagnostics.Process.GetProcessById(watcher).Kill();
+        foreach (var watcher in watchers) await Os.ExitedAsync(watcher, timeout);
+    }
+
     /// <summary>Kills what a test's hang checkpoint left running, whatever happened.</summary>
     public static void Kill(string directory)
     {

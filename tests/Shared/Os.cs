@@ -22,6 +22,51 @@ public static class Os
         }
     }
 
+    /// <summary>The live processes whose environment has <paramref name="name"/>=<paramref name="value"/> (the engine marks its processes with CAIMAN_RUN_ID).</summary>
+    public static IReadOnlyList<int> WithEnvironment(string name, string value)
+    {
+        var wanted = System.Text.Encoding.UTF8.GetBytes($"{name}={value}\0");
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || !IsAlive(pid)) continue;
+            byte[] environment;
+            try
+            {
+                environment = File.ReadAllBytes($"{entry}/environ");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                continue;
+            }
+            if (environment.AsSpan().IndexOf(wanted) >= 0 || environment.AsSpan().StartsWith(wanted.AsSpan()[..^1]) && environment.Length == wanted.Length - 1) found.Add(pid);
+        }
+        return found;
+    }
+
+    /// <summary>The live (non-zombie) processes whose session id is <paramref name="session"/>.</summary>
+    public static IReadOnlyList<int> LiveInSession(int session)
+    {
+        var members = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid)) continue;
+            string stat;
+            try
+            {
+                stat = File.ReadAllText($"{entry}/stat");
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            // Fields after the last ')': state, ppid, group, session.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields[0] is not ("Z" or "X") && fields[3] == session.ToString(System.Globalization.CultureInfo.InvariantCulture)) members.Add(pid);
+        }
+        return members;
+    }
+
     /// <summary>
     /// Completes when the file exists (inotify through FileSystemWatcher). Writers should create it
     /// by renaming a finished temporary file, so that it appears whole.

@@ -35,6 +35,11 @@ public enum RunPhase
     Cancelled,
     Completed,
     Failed,
+    /// <summary>
+    /// Never a run's own phase: how a listing shows a run whose journal cannot be read, with
+    /// <see cref="RunStatus.Problem"/> saying why and what to do. Other runs are not affected.
+    /// </summary>
+    Damaged,
 }
 
 /// <summary>Where a checkpoint stands.</summary>
@@ -119,6 +124,15 @@ public sealed record RunList(ImmutableArray<string> RunIds) : IRunMessage;
 /// <summary>The engine's index of runs (persistence id <c>runs</c>) recorded a new run.</summary>
 public sealed record RunRegistered(string RunId, DateTimeOffset At) : IRunEvent;
 
+/// <summary>
+/// Drops a run from the index: one recorded there whose own journal never started (a crash
+/// between the two writes). Not an <see cref="IRunCommand"/>: it is for the index, not the run.
+/// </summary>
+public sealed record ForgetRun(string RunId) : IRunMessage;
+
+/// <summary>The index dropped a run that never started.</summary>
+public sealed record RunForgotten(string RunId, DateTimeOffset At) : IRunEvent;
+
 // ---- Replies ---------------------------------------------------------------------------------------
 
 /// <summary>What a checkpoint looks like from outside.</summary>
@@ -149,7 +163,14 @@ public sealed record RunStatus(
 {
     /// <summary>The run has stopped by itself or on request and waits for a resume (or is done).</summary>
     [JsonIgnore]
-    public bool IsStopped => Phase is RunPhase.Paused or RunPhase.Cancelled or RunPhase.Completed or RunPhase.Failed;
+    public bool IsStopped => Phase is RunPhase.Paused or RunPhase.Cancelled or RunPhase.Completed or RunPhase.Failed or RunPhase.Damaged;
+
+    /// <summary>For a <see cref="RunPhase.Damaged"/> run: what is wrong, and what to do.</summary>
+    public string? Problem { get; init; }
+
+    /// <summary>How a listing shows a run that cannot be read.</summary>
+    public static RunStatus Damaged(string runId, string problem) =>
+        new(runId, RunPhase.Damaged, "", 0, null, false, [], [], null, null) { Problem = problem };
 }
 
 /// <summary>Why a run refused a request.</summary>
@@ -159,6 +180,9 @@ public sealed record RunStatus(
 [JsonDerivedType(typeof(UnknownCheckpoint), "unknownCheckpoint")]
 [JsonDerivedType(typeof(NotResumable), "notResumable")]
 [JsonDerivedType(typeof(InvalidState), "invalidState")]
+[JsonDerivedType(typeof(InvalidPipeline), "invalidPipeline")]
+[JsonDerivedType(typeof(InvalidRunId), "invalidRunId")]
+[JsonDerivedType(typeof(RunDamaged), "runDamaged")]
 public abstract record RunError
 {
     private RunError() { }
@@ -190,6 +214,33 @@ public abstract record RunError
         public override string Message => $"run '{RunId}' is {Phase.ToString().ToLowerInvariant()}: {Reason}";
     }
 
+    /// <summary>The pipeline is not one the engine can run; every problem is listed, as <c>caiman validate</c> lists them.</summary>
+    public sealed record InvalidPipeline(string RunId, ImmutableArray<string> Problems) : RunError
+    {
+        public override string Message => Problems.Length == 1
+            ? $"pipeline of run '{RunId}' refused: {Problems[0]}"
+            : $"pipeline of run '{RunId}' refused, {Problems.Length} problems:\n  {string.Join("\n  ", Problems)}";
+    }
+
+    /// <summary>The text cannot be a run id; nothing was read or written for it.</summary>
+    public sealed record InvalidRunId(string RunId, string Reason) : RunError
+    {
+        public override string Message => $"'{Printable(RunId)}' is not a run id: {Reason}";
+    }
+
+    /// <summary>The run's journal cannot be read or written (a damaged run, or a journal fault); other runs are not affected.</summary>
+    public sealed record RunDamaged(string RunId, string Reason) : RunError
+    {
+        public override string Message => $"run '{RunId}' is damaged: {Reason}";
+    }
+
+    /// <summary>A bounded, printable rendering of text that may be long or hold control characters.</summary>
+    internal static string Printable(string text)
+    {
+        var shown = text.Length > 80 ? text[..80] + "..." : text;
+        return string.Concat(shown.Select(c => char.IsControl(c) || char.IsSurrogate(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+    }
+
     public override string ToString() => Message;
 }
 
@@ -217,25 +268,6 @@ public sealed record RunProgress(
     CheckpointState? State,
     double CheckpointPercent,
     string? Message) : IRunMessage;
-
-// ---- Between a run and its attempts (local, but serializable so attempts may run elsewhere) ---------
-
-/// <summary>An attempt's own progress report.</summary>
-public sealed record AttemptProgressed(string Checkpoint, int Attempt, double Percent, string? Message) : IRunMessage;
-
-/// <summary>An attempt reported an error to the error service.</summary>
-public sealed record AttemptErrorReported(CheckpointError Error) : IRunMessage;
-
-/// <summary>An attempt wants a process launch recorded before the process runs. Replies <see cref="ProcessLaunchRecorded"/>.</summary>
-public sealed record RecordProcessLaunch(string Checkpoint, int Attempt, ProcessLaunch Launch) : IRunMessage;
-
-public sealed record ProcessLaunchRecorded(int Pid) : IRunMessage;
-
-/// <summary>Tells an attempt to fire its cancellation token.</summary>
-public sealed record CancelAttempt(StopReason Reason) : IRunMessage;
-
-/// <summary>An attempt's execute returned or threw.</summary>
-public sealed record AttemptFinished(string Checkpoint, int Attempt, AttemptOutcome Outcome, CheckpointError? Error) : IRunMessage;
 
 // ---- Events (persisted) -----------------------------------------------------------------------------
 

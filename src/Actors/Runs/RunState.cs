@@ -46,11 +46,15 @@ internal sealed class CheckpointRecord(CheckpointDefinition definition, double w
 }
 
 /// <summary>
-/// A run's state: the pipeline, each checkpoint's record, the error service, the phase. Changed
-/// only by <see cref="Apply"/> (the persisted events), so a recovered run is the run that was;
-/// the scheduling decisions read it and change nothing.
+/// A run's state and its decisions, without an actor system. The persisted part (the pipeline,
+/// each checkpoint's record, the error service, the phase) changes only through <see cref="Apply"/>
+/// of the persisted events, so a recovered run is the run that was. The live part (running
+/// attempts, race checks out, a suspension) is what a crash loses and recovery rebuilds. Each
+/// input goes through one decision method (see the other parts of this class), which applies the
+/// events it emits, so that later decisions of the same step see them, and returns them with the
+/// effects for the actor to carry out; nothing else changes the state.
 /// </summary>
-internal sealed class RunState
+internal sealed partial class RunState
 {
     private readonly Dictionary<string, CheckpointRecord> _checkpoints = new(StringComparer.Ordinal);
     private readonly List<CheckpointRecord> _ordered = [];
@@ -69,7 +73,14 @@ internal sealed class RunState
     private int _failedStopping;
     private double _doneAtClockStart;
 
-    public RunState(string runId) => RunId = runId;
+    public RunState(string runId, RunRules? rules = null)
+    {
+        RunId = runId;
+        Rules = rules ?? RunRules.Default;
+    }
+
+    /// <summary>The engine's settings that decisions depend on.</summary>
+    public RunRules Rules { get; }
 
     public string RunId { get; }
     public RunPhase Phase { get; private set; } = RunPhase.New;
@@ -91,9 +102,6 @@ internal sealed class RunState
     public CheckpointRecord this[string name] => _checkpoints[name];
     public bool Has(string name) => _checkpoints.ContainsKey(name);
 
-    /// <summary>The estimate of a checkpoint type, in seconds; the run asks its types for it.</summary>
-    public Func<CheckpointDefinition, TimeSpan> TypeEstimate { get; init; } = _ => TimeSpan.FromSeconds(1);
-
     public void Apply(IRunEvent evt)
     {
         switch (evt)
@@ -103,7 +111,7 @@ internal sealed class RunState
                 Graph = new PipelineGraph(started.Pipeline);
                 foreach (var definition in started.Pipeline.Checkpoints)
                 {
-                    var estimate = definition.Estimate ?? TypeEstimate(definition);
+                    var estimate = definition.Estimate ?? Rules.TypeEstimate(definition);
                     var record = new CheckpointRecord(definition, Math.Max(1, estimate.TotalSeconds), _ordered.Count);
                     _checkpoints[definition.Name] = record;
                     _ordered.Add(record);
@@ -214,6 +222,13 @@ internal sealed class RunState
         }
     }
 
+    /// <summary>Applies a persisted event and adds it to the step's batch.</summary>
+    private void Emit(Decision decision, IRunEvent evt)
+    {
+        Apply(evt);
+        decision.Events.Add(evt);
+    }
+
     // ---- Indexes -------------------------------------------------------------------------------
 
     private void SetState(CheckpointRecord record, CheckpointState state)
@@ -297,8 +312,8 @@ internal sealed class RunState
         return true;
     }
 
-    /// <summary>Checkpoints that may start now, in file order, at most <paramref name="slots"/>.</summary>
-    public List<CheckpointRecord> Ready(DateTimeOffset now, int slots, ISet<string> busy)
+    /// <summary>Checkpoints that may start now, in file order, at most <paramref name="slots"/>; none whose attempt is still live.</summary>
+    public List<CheckpointRecord> Ready(DateTimeOffset now, int slots)
     {
         var ready = new List<CheckpointRecord>();
         if (Phase != RunPhase.Running || slots <= 0 || StoppedByError) return ready;
@@ -306,7 +321,7 @@ internal sealed class RunState
         foreach (var position in _candidates)
         {
             var record = _ordered[position];
-            if (busy.Contains(record.Name)) continue;
+            if (_live.ContainsKey(record.Name)) continue;
             if (record.RetryAt is { } at && at > now) continue;
             if (held?.Contains(record.Name) == true) continue;
             ready.Add(record);
@@ -334,7 +349,7 @@ internal sealed class RunState
             case RunPhase.Running:
                 if (StoppedByError) return RunPhase.Failed;
                 if (_completed == _ordered.Count) return RunPhase.Completed;
-                if (Ready(now, 1, new HashSet<string>()).Count > 0 || NextRetry() is not null) return null;
+                if (Ready(now, 1).Count > 0 || NextRetry() is not null) return null;
                 if (_failed > 0) return RunPhase.Failed;
                 return RunPhase.Paused;
             default:

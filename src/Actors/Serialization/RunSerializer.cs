@@ -38,13 +38,26 @@ public sealed class RunSerializer : SerializerWithStringManifest
         (typeof(ErrorsResult), "run.ErrorsResult"),
         (typeof(DocAddress), "run.DocAddress"),
         (typeof(RunProgress), "run.RunProgress"),
-        // Between a run and its attempts
+        (typeof(ForgetRun), "run.ForgetRun"),
+        // Between a run and its attempts, wherever they run
+        (typeof(AttemptSpec), "run.AttemptSpec"),
+        (typeof(StartAttempt), "run.StartAttempt"),
+        (typeof(AttemptAccepted), "run.AttemptAccepted"),
+        (typeof(AttemptRefused), "run.AttemptRefused"),
         (typeof(AttemptProgressed), "run.AttemptProgressed"),
         (typeof(AttemptErrorReported), "run.AttemptErrorReported"),
         (typeof(RecordProcessLaunch), "run.RecordProcessLaunch"),
         (typeof(ProcessLaunchRecorded), "run.ProcessLaunchRecorded"),
         (typeof(CancelAttempt), "run.CancelAttempt"),
+        (typeof(AbandonAttempt), "run.AbandonAttempt"),
+        (typeof(AttemptAbandoned), "run.AttemptAbandoned"),
         (typeof(AttemptFinished), "run.AttemptFinished"),
+        (typeof(AttemptLost), "run.AttemptLost"),
+        (typeof(AppendLog), "run.AppendLog"),
+        // Between the engine and its worker processes
+        (typeof(WorkerReady), "run.WorkerReady"),
+        (typeof(AttemptEnded), "run.AttemptEnded"),
+        (typeof(StopWorker), "run.StopWorker"),
         // Events (persisted)
         (typeof(RunStarted), "run.RunStarted"),
         (typeof(AttemptStarted), "run.AttemptStarted"),
@@ -59,6 +72,7 @@ public sealed class RunSerializer : SerializerWithStringManifest
         (typeof(RunResumed), "run.RunResumed"),
         (typeof(RunStopped), "run.RunStopped"),
         (typeof(RunRegistered), "run.RunRegistered"),
+        (typeof(RunForgotten), "run.RunForgotten"),
     ];
 
     private static readonly FrozenDictionary<Type, string> ByType = Table.ToFrozenDictionary(t => t.Type, t => t.Manifest);

@@ -43,6 +43,9 @@ public sealed class CheckpointContext
     /// </summary>
     public required IProcessLaunchRecorder Launches { get; init; }
 
+    /// <summary>The node's process supervisor, which launches, signals and reaps every external process of the attempt.</summary>
+    public required ProcessHost ProcessHost { get; init; }
+
     /// <summary>How long an external process gets between the polite signal and the kill on cancel.</summary>
     public TimeSpan KillGracePeriod { get; init; } = TimeSpan.FromSeconds(5);
 

@@ -20,6 +20,9 @@ public sealed record PipelineDefinition(
     /// <summary>Where relative paths in checkpoint args resolve: the file's directory.</summary>
     public string BaseDirectory { get; init; } = "";
 
+    /// <summary>Where the checkpoints run unless their own entry says; null leaves it to the engine (<c>caiman.engine.isolation</c>).</summary>
+    public CheckpointIsolation? Isolation { get; init; }
+
     /// <summary>The checkpoint of this name, or null.</summary>
     public CheckpointDefinition? Find(string name) => Checkpoints.FirstOrDefault(c => c.Name == name);
 }
@@ -52,6 +55,9 @@ public sealed record CheckpointDefinition(
     /// <summary>The worker role it needs in a cluster (e.g. <c>arch=arm</c>).</summary>
     public string? Role { get; init; }
 
+    /// <summary>Where its attempts run; null takes the pipeline's choice.</summary>
+    public CheckpointIsolation? Isolation { get; init; }
+
     /// <summary>The least severe level its logger writes (the original stored this and ignored it).</summary>
     public LogLevel LogLevel { get; init; } = LogLevel.Information;
 
@@ -67,4 +73,45 @@ public sealed record RetryPolicy(int Count, TimeSpan Backoff, double Factor = 2)
 
     /// <summary>The wait before retry <paramref name="retry"/> (from 1).</summary>
     public TimeSpan DelayBefore(int retry) => retry <= 0 ? TimeSpan.Zero : TimeSpan.FromTicks((long)(Backoff.Ticks * Math.Pow(Factor, retry - 1)));
+}
+
+/// <summary>Where a checkpoint's attempts run.</summary>
+public enum CheckpointIsolation
+{
+    /// <summary>In the engine's own process, on its attempt dispatcher.</summary>
+    InProcess,
+
+    /// <summary>
+    /// In a worker process (<c>caiman worker</c>) that reaches the run's DOC over Akka.Remote: the
+    /// engine can kill it whatever its code does, and a crash of its code ends only the attempt.
+    /// </summary>
+    Process,
+}
+
+/// <summary>The names of <see cref="CheckpointIsolation"/> values in pipeline files and configuration.</summary>
+public static class CheckpointIsolations
+{
+    /// <summary>The names a file may use, for messages.</summary>
+    public const string Names = "'in-process' or 'process'";
+
+    /// <summary>Reads <c>in-process</c> or <c>process</c>.</summary>
+    public static bool TryParse(string text, out CheckpointIsolation isolation)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "in-process":
+                isolation = CheckpointIsolation.InProcess;
+                return true;
+            case "process":
+                isolation = CheckpointIsolation.Process;
+                return true;
+            default:
+                isolation = default;
+                return false;
+        }
+    }
+
+    /// <summary>The file's name for a value.</summary>
+    public static string Name(CheckpointIsolation isolation) => isolation == CheckpointIsolation.Process ? "process" : "in-process";
 }

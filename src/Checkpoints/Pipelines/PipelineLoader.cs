@@ -26,11 +26,11 @@ public static partial class PipelineLoader
     private const int MaxSuggestions = 100;
     private const int MaxArgsDepth = 64;
 
-    private static readonly string[] PipelineKeys = ["name", "description", "stop-on-error", "parallelism", "checkpoints"];
+    private static readonly string[] PipelineKeys = ["name", "description", "stop-on-error", "parallelism", "isolation", "checkpoints"];
 
     private static readonly HashSet<string> EngineKeys = new(StringComparer.Ordinal)
     {
-        "name", "type", "after", "estimate", "retries", "timeout", "stop-on-error", "description", "role", "log-level",
+        "name", "type", "after", "estimate", "retries", "timeout", "stop-on-error", "description", "role", "log-level", "isolation",
     };
 
     private static readonly string[] RetryKeys = ["count", "backoff", "factor"];
@@ -112,6 +112,7 @@ public static partial class PipelineLoader
         var description = items.TryGetValue("description", out var descriptionValue) ? pipelineKey.Leaf("description", descriptionValue) : null;
         var stopOnError = items.TryGetValue("stop-on-error", out var stopValue) ? pipelineKey.Boolean("stop-on-error", stopValue) : true;
         int? parallelism = items.TryGetValue("parallelism", out var parallelismValue) ? pipelineKey.Integer("parallelism", parallelismValue, minimum: 1) : null;
+        var isolation = items.TryGetValue("isolation", out var isolationValue) ? pipelineKey.Isolation(isolationValue) : null;
         if (name is { Length: 0 })
             problems.Add(map.PipelineKeyLine("name"), null, "'name' of the pipeline is empty");
 
@@ -127,6 +128,7 @@ public static partial class PipelineLoader
         {
             SourceFile = fileName,
             BaseDirectory = baseDirectory,
+            Isolation = isolation,
         };
         return new PipelineLoadResult(definition, []);
     }
@@ -233,6 +235,8 @@ public static partial class PipelineLoader
             entry.Role = key.Leaf("role", roleValue);
         if (items.TryGetValue("log-level", out var levelValue))
             entry.LogLevel = key.LogLevel(levelValue);
+        if (items.TryGetValue("isolation", out var isolationValue))
+            entry.Isolation = key.Isolation(isolationValue);
 
         try
         {
@@ -632,6 +636,15 @@ public static partial class PipelineLoader
         private static RetryPolicy Policy(int count, TimeSpan backoff, double factor) =>
             count == 0 ? RetryPolicy.None : new RetryPolicy(count, backoff, factor);
 
+        public CheckpointIsolation? Isolation(HoconValue value)
+        {
+            var text = Leaf("isolation", value);
+            if (text is null) return null;
+            if (CheckpointIsolations.TryParse(text, out var isolation)) return isolation;
+            problems.Add(lineOf("isolation"), checkpoint, $"'isolation' must be {CheckpointIsolations.Names}; not '{text}'");
+            return null;
+        }
+
         public LogLevel? LogLevel(HoconValue value)
         {
             var text = Leaf("log-level", value);
@@ -669,6 +682,7 @@ public static partial class PipelineLoader
         public string? Description { get; set; }
         public string? Role { get; set; }
         public LogLevel? LogLevel { get; set; }
+        public CheckpointIsolation? Isolation { get; set; }
 
         // Only called when there were no problems, so every required part is present.
         public CheckpointDefinition ToDefinition() => new(Name!, Type!, Args!, Dependencies)
@@ -680,6 +694,7 @@ public static partial class PipelineLoader
             Description = Description,
             Role = Role,
             LogLevel = LogLevel ?? Microsoft.Extensions.Logging.LogLevel.Information,
+            Isolation = Isolation,
             Line = Source.Line,
         };
     }

@@ -60,6 +60,25 @@ internal static class ProcFs
         }
     }
 
+    /// <summary>This machine's id (systemd's <c>/etc/machine-id</c>, else D-Bus's copy), or null.</summary>
+    public static string? MachineId() => MachineIdValue.Value;
+
+    private static readonly Lazy<string?> MachineIdValue = new(() =>
+    {
+        foreach (var file in (string[])["/etc/machine-id", "/var/lib/dbus/machine-id"])
+        {
+            try
+            {
+                var id = File.ReadAllText(file).Trim();
+                if (id.Length > 0) return id;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    });
+
     /// <summary>
     /// Parses a stat line. Field 2 is <c>(comm)</c>, which may itself hold spaces and parentheses,
     /// so the fields are counted from after the last <c>)</c>: state is field 3, the process group

@@ -42,6 +42,15 @@ public sealed record ProcessLaunch(int Pid, int ProcessGroup, long StartTime, st
     /// Null when unknown; such a launch is taken to be of the current boot.
     /// </summary>
     public string? BootId { get; init; }
+
+    /// <summary>The address of the node (actor system) whose process supervisor launched it; null in journals older than nodes.</summary>
+    public string? Node { get; init; }
+
+    /// <summary>
+    /// The machine it ran on (<c>/etc/machine-id</c>): a launch of another machine cannot be found
+    /// in this one's <c>/proc</c>. Null when unknown; such a launch is taken to be of this machine.
+    /// </summary>
+    public string? Machine { get; init; }
 }
 
 /// <summary>Receives each launch before the process is let run; the engine persists it.</summary>

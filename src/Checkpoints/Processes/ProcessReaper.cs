@@ -2,7 +2,8 @@ namespace Caiman.Checkpoints.Processes;
 
 /// <summary>
 /// Finds and kills what a recorded launch left running, e.g. after the engine that started it
-/// crashed: the engine calls it on recovery, before the retry starts. Linux only (it reads <c>/proc</c>).
+/// crashed. The node's process supervisor (<see cref="ProcessHost"/>) calls it on the engine's behalf, on
+/// its own dispatcher. Linux only (it reads <c>/proc</c>).
 /// </summary>
 /// <remarks>
 /// A launch's processes are those whose session id or process group is the launch's group and
@@ -21,31 +22,14 @@ public static class ProcessReaper
 
     /// <summary>SIGKILLs every process of the launch's session or group; returns how many were signalled.</summary>
     /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
-    public static int KillOrphans(ProcessLaunch launch)
+    public static int KillOrphans(ProcessLaunch launch) => KillOrphans(launch, except: 0);
+
+    /// <summary>As <see cref="KillOrphans(ProcessLaunch)"/>, sparing one process (a session's own lifeline watcher).</summary>
+    internal static int KillOrphans(ProcessLaunch launch, int except)
     {
         ArgumentNullException.ThrowIfNull(launch);
         EnsureSupported();
-        return MayStillRun(launch) ? Signal(launch, Libc.SigKill, MaxRounds) : 0;
-    }
-
-    /// <summary>
-    /// SIGKILLs what the launches left and waits, at most <paramref name="patience"/>, until none of
-    /// it runs: a signalled process is not dead yet, and a retry must not start beside it. Returns
-    /// whether everything is gone.
-    /// </summary>
-    /// <exception cref="PlatformNotSupportedException">Not on Linux.</exception>
-    public static async Task<bool> KillOrphansAsync(IReadOnlyCollection<ProcessLaunch> launches, TimeSpan patience)
-    {
-        ArgumentNullException.ThrowIfNull(launches);
-        var deadline = DateTime.UtcNow + patience;
-        while (true)
-        {
-            foreach (var launch in launches) KillOrphans(launch);
-            if (!launches.Any(IsAlive)) return true;
-            if (DateTime.UtcNow >= deadline) return false;
-            // The kernel gives no event for the death of a process that is not our child.
-            await Task.Delay(10).ConfigureAwait(false);
-        }
+        return MayStillRun(launch) ? Signal(launch, Libc.SigKill, MaxRounds, except) : 0;
     }
 
     /// <summary>Whether the recorded process, or any process of its session or group, is still running.</summary>
@@ -63,26 +47,27 @@ public static class ProcessReaper
     /// Sends the signal to every live process of the launch, scanning again for processes started
     /// meanwhile, up to <paramref name="rounds"/> scans; returns how many were signalled.
     /// </summary>
-    internal static int Signal(ProcessLaunch launch, int signal, int rounds)
+    internal static int Signal(ProcessLaunch launch, int signal, int rounds, int except = 0)
     {
         var tried = new HashSet<int>();
         var signalled = 0;
         for (var round = 0; round < rounds; round++)
         {
-            var fresh = Members(launch).Where(p => tried.Add(p.Pid)).ToList();
+            var fresh = Members(launch, except).Where(p => tried.Add(p.Pid)).ToList();
             if (fresh.Count == 0) break;
             signalled += fresh.Count(p => Libc.Kill(p.Pid, signal));
         }
         return signalled;
     }
 
-    /// <summary>The launch's live processes (zombies are dead: they only wait to be reaped).</summary>
-    internal static IEnumerable<ProcStat> Members(ProcessLaunch launch)
+    /// <summary>The launch's live processes but <paramref name="except"/> (zombies are dead: they only wait to be reaped).</summary>
+    internal static IEnumerable<ProcStat> Members(ProcessLaunch launch, int except = 0)
     {
         var self = Environment.ProcessId;
         return ProcFs.All().Where(p =>
             !p.IsDead
             && p.Pid != self
+            && p.Pid != except
             && (p.Session == launch.ProcessGroup || p.ProcessGroup == launch.ProcessGroup)
             && p.StartTime >= launch.StartTime);
     }
@@ -93,6 +78,8 @@ public static class ProcessReaper
         // Group 0 or 1 would mean "every process" to kill(2) and to the scan; the runner never records one.
         if (launch.ProcessGroup <= 1 || launch.Pid <= 1) return false;
         if (launch.BootId is { } recordedBoot && ProcFs.BootId() is { } boot && recordedBoot != boot) return false;
+        // Another machine's processes are not in this /proc: its own node reaps them.
+        if (launch.Machine is { } recordedMachine && ProcFs.MachineId() is { } machine && recordedMachine != machine) return false;
         // The inference holds for the number that names the session and group: the leader's pid.
         if (launch.Pid != launch.ProcessGroup) return true;
         return ProcFs.Read(launch.Pid) is not { } holder || holder.StartTime == launch.StartTime;

@@ -36,7 +36,6 @@ namespace Caiman.Checkpoints.Processes;
 public sealed class ProcessRunner
 {
     private const string Shell = "/bin/sh";
-    private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
 
     // In a shell command line each value becomes one quoted shell word; elsewhere values are used as they are.
     private static readonly TemplateOptions ShellWords = new(" ", TemplateQuoting.Shell);
@@ -58,8 +57,7 @@ public sealed class ProcessRunner
         ArgumentNullException.ThrowIfNull(spec);
         cancellationToken.ThrowIfCancellationRequested();
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("external processes are run on Linux only");
-        var setsid = SetsidLocations.FirstOrDefault(File.Exists)
-            ?? throw new ProcessStartException($"cannot start processes: setsid (util-linux) is in neither {string.Join(" nor ", SetsidLocations)}");
+        var setsid = PreparedCommand.FindSetsid();
         var (argv, text) = await FillCommandAsync(spec).ConfigureAwait(false);
         var environment = await FillEnvironmentAsync(spec).ConfigureAwait(false);
         var workingDirectory = WorkingDirectory(spec);
@@ -143,4 +141,12 @@ internal sealed record PreparedCommand(
     ImmutableArray<string> Argv,
     string Text,
     ImmutableDictionary<string, string> Environment,
-    string WorkingDirectory);
+    string WorkingDirectory)
+{
+    private static readonly string[] SetsidLocations = ["/usr/bin/setsid", "/bin/setsid"];
+
+    /// <summary>The setsid program (util-linux), which every process is started through.</summary>
+    /// <exception cref="ProcessStartException">It is not installed.</exception>
+    public static string FindSetsid() => SetsidLocations.FirstOrDefault(File.Exists)
+        ?? throw new ProcessStartException($"cannot start processes: setsid (util-linux) is in neither {string.Join(" nor ", SetsidLocations)}");
+}

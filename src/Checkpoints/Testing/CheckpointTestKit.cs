@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
 using Akka.Configuration;
+using Caiman.Checkpoints.Processes;
 using Caiman.Doc.Client;
 using Caiman.Doc.Model;
 using Caiman.Doc.Testing;
@@ -25,7 +26,8 @@ public sealed class CheckpointTestKit : IAsyncDisposable
     public const string UnderTest = "under-test";
 
     private static readonly Config KitConfig = ConfigurationFactory.ParseString("akka.loglevel = WARNING")
-        .WithFallback(VerifiedMessages.InMemory);
+        .WithFallback(VerifiedMessages.InMemory)
+        .WithFallback(CheckpointsConfig.Default());
 
     private readonly bool _ownsSystem;
     private int _attempts;
@@ -133,6 +135,7 @@ public sealed class CheckpointTestKit : IAsyncDisposable
             Errors = errors,
             BaseDirectory = BaseDirectory,
             Launches = launches,
+            ProcessHost = ProcessHost.For(System),
             KillGracePeriod = KillGracePeriod,
         };
 

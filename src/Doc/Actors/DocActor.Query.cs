@@ -4,6 +4,8 @@ using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 
+using static Caiman.Doc.Actors.DocRouting;
+
 namespace Caiman.Doc.Actors;
 
 internal sealed partial class DocActor
@@ -38,7 +40,7 @@ internal sealed partial class DocActor
                     return;
                 case Place.FixedRoot f:
                     // A path relative to a fixed root is the same path below it.
-                    Route(query with { Path = "/" + f.Root + (query.Path == "/" ? "/" : query.Path), From = null });
+                    Route(query with { Path = "/" + f.Root + (query.Path == "/" ? DocPathParser.AllChildren : query.Path), From = null });
                     return;
                 case Place.DocRoot:
                     Route(query with { From = null });

@@ -5,6 +5,8 @@ using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 using Caiman.Doc.Tree;
 
+using static Caiman.Doc.Actors.DocRouting;
+
 namespace Caiman.Doc.Actors;
 
 internal sealed partial class DocActor
@@ -221,7 +223,7 @@ internal sealed partial class DocActor
     private void DeleteSubtrees(Writer writer, Mutation.DeleteChildren delete, string root)
     {
         var filter = (delete.Name is null ? "" : DocPathParser.EncodeName(delete.Name)) + (delete.Kind is null ? "" : $"[@{delete.Kind}]");
-        var path = DocPathParser.Parse($"/{root}/{filter}");
+        var path = DocPathParser.Parse(filter.Length == 0 ? "/" + root + DocPathParser.AllChildren : $"/{root}/{filter}");
         var subtrees = AllSubtrees(root);
         var sender = Sender;
         var timeout = _settings.AskTimeout;

@@ -6,6 +6,8 @@ using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 using Caiman.Doc.Tree;
 
+using static Caiman.Doc.Actors.DocRouting;
+
 namespace Caiman.Doc.Actors;
 
 /// <summary>
@@ -43,11 +45,9 @@ internal sealed partial class DocActor : ReceivePersistentActor
             if (_fenced.Contains(command.Writer)) Sender.Tell(MutationResult.Failed(new DocError.WriterFenced(command.Writer)));
             else Route(command);
         });
-        Command<FenceWriters>(command =>
-        {
-            _fenced.UnionWith(command.Writers);
-            Sender.Tell(new WritersFenced(command.Writers));
-        });
+        Command<FenceWriters>(Fence);
+        Command<LocateSubtree>(locate => Sender.Tell(new SubtreeLocated(locate.Root, locate.Name,
+            IsRegistered(locate.Root, locate.Name) ? Subtree(locate.Root, locate.Name) : null)));
         Command<FindWrites>(FindWrites);
         Command<Blame>(Blame);
         Command<Find>(Route);
@@ -58,6 +58,22 @@ internal sealed partial class DocActor : ReceivePersistentActor
     public override string PersistenceId { get; }
 
     public static Props Props(string runId, DocSettings settings) => Akka.Actor.Props.Create(() => new DocActor(runId, settings));
+
+    /// <summary>
+    /// Clients write to subtrees directly, so the fence must hold there: every running subtree
+    /// applies it before the reply, and one started later gets the set in its props.
+    /// </summary>
+    private void Fence(FenceWriters command)
+    {
+        _fenced.UnionWith(command.Writers);
+        var timeout = _settings.AskTimeout;
+        var applied = Context.GetChildren().Select(child => child.Ask<WritersFenced>(command, timeout)).ToList();
+        Task.WhenAll(applied)
+            .ContinueWith(t => t.IsCompletedSuccessfully
+                ? new WritersFenced(command.Writers)
+                : (object)new Status.Failure(t.Exception?.GetBaseException() ?? new TaskCanceledException()), TaskScheduler.Default)
+            .PipeTo(Sender);
+    }
 
     private void Blame(Blame query)
     {
@@ -101,9 +117,10 @@ internal sealed partial class DocActor : ReceivePersistentActor
         var actorName = Uri.EscapeDataString(root + "/" + name);
         var child = Context.Child(actorName);
         if (!child.IsNobody()) return child;
+        var fenced = _fenced.ToImmutableHashSet();
         var props = root == DocNames.Persistent
-            ? PersistentSubtreeActor.Props(_runId, root, name, _settings)
-            : VolatileSubtreeActor.Props(root, name);
+            ? PersistentSubtreeActor.Props(_runId, root, name, _settings, fenced)
+            : VolatileSubtreeActor.Props(root, name, fenced);
         return Context.ActorOf(props, actorName);
     }
 
@@ -116,78 +133,6 @@ internal sealed partial class DocActor : ReceivePersistentActor
             .OrderBy(m => m.Key == DocNames.Persistent ? 0 : 1)
             .SelectMany(m => m.Value.Select(name => new SubtreeRef(m.Key, name, Subtree(m.Key, name)))),
     ];
-
-    // ---- Where a target lives -------------------------------------------------------------------
-
-    private abstract record Place
-    {
-        public sealed record InSubtree(string Root, string Name) : Place;
-        public sealed record FixedRoot(string Root) : Place;
-        public sealed record DocRoot : Place;
-        /// <summary>A path that must be evaluated to know where it points.</summary>
-        public sealed record Unknown(DocPath Path) : Place;
-        public sealed record Invalid(DocError Error) : Place;
-    }
-
-    private static Place Locate(NodeTarget target)
-    {
-        switch (target)
-        {
-            case NodeTarget.ById { Id: var id }:
-                if (id == NodeId.Root) return new Place.DocRoot();
-                var slash = id.Subtree.IndexOf('/');
-                if (slash < 0) return IsRoot(id.Subtree) && id.Serial == 0 ? new Place.FixedRoot(id.Subtree) : new Place.Invalid(new DocError.PathNotFound(id.ToString()));
-                var root = id.Subtree[..slash];
-                return IsRoot(root) ? new Place.InSubtree(root, id.Subtree[(slash + 1)..]) : new Place.Invalid(new DocError.PathNotFound(id.ToString()));
-            case NodeTarget.ByPath { Path: var text }:
-                if (NamedSubtree(text) is { } named) return named;
-                if (!DocPathParser.TryParse(text, out var path, out var syntax))
-                    return new Place.Invalid(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
-                return Locate(path);
-            default:
-                return new Place.Invalid(new DocError.InvalidOperation(target.ToString() ?? "", "unknown target"));
-        }
-    }
-
-    /// <summary>Paths of the form <c>/persistent/name...</c> stay in one subtree; <c>/persistent</c> is a fixed root.</summary>
-    private static Place Locate(DocPath path)
-    {
-        var steps = path.Segments;
-        if (steps.Length == 0) return new Place.DocRoot();
-        var first = steps[0];
-        var fixedRoot = first.Axis == PathAxis.Child && first.Name is { } r && IsRoot(r) && first.Kind is null or DocNames.RootKind;
-        if (!fixedRoot) return new Place.Unknown(path);
-        if (steps.Length == 1) return path.Property is null ? new Place.FixedRoot(first.Name!) : new Place.Unknown(path);
-        var second = steps[1];
-        return second.Axis == PathAxis.Child && second.Name is { } name ? new Place.InSubtree(first.Name!, name) : new Place.Unknown(path);
-    }
-
-    /// <summary>
-    /// The subtree a path like <c>/persistent/name/...</c> names, read from its first two steps
-    /// without parsing the rest: the subtree parses it (and reports any fault) anyway.
-    /// </summary>
-    private static Place.InSubtree? NamedSubtree(string text)
-    {
-        var root = text.StartsWith("/persistent/", StringComparison.Ordinal) ? DocNames.Persistent
-            : text.StartsWith("/volatile/", StringComparison.Ordinal) ? DocNames.Volatile
-            : null;
-        if (root is null) return null;
-        var start = root.Length + 2;
-        var end = text.AsSpan(start).IndexOfAny("/[.");
-        var encoded = end < 0 ? text[start..] : text.Substring(start, end);
-        if (encoded.Length == 0) return null;
-        if (!encoded.Contains('%')) return new Place.InSubtree(root, encoded);
-        try
-        {
-            return new Place.InSubtree(root, DocPathParser.DecodeName(encoded));
-        }
-        catch (DocPathException)
-        {
-            return null; // let the full parse report where the fault is
-        }
-    }
-
-    private static bool IsRoot(string name) => name is DocNames.Persistent or DocNames.Volatile;
 
     private sealed record SubtreeRef(string Root, string Name, IActorRef Actor);
 

@@ -24,15 +24,17 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly DocSettings _settings;
+    private readonly Fence _fence;
     private SubtreeState _state;
     private int _pending;
     private long _sinceSnapshot;
     private long _lastWrite;
     private bool _draining;
 
-    public PersistentSubtreeActor(string runId, string root, string mount, DocSettings settings)
+    public PersistentSubtreeActor(string runId, string root, string mount, DocSettings settings, ImmutableHashSet<Writer> fenced)
     {
         _settings = settings;
+        _fence = new Fence(fenced);
         _state = new SubtreeState(root, mount);
         PersistenceId = $"doc-{runId}-{_state.MountPath}";
 
@@ -46,6 +48,7 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
     {
         Command<Mutate>(Handle);
         Command<RevertWriters>(Handle);
+        Command<FenceWriters>(command => Sender.Tell(_fence.Apply(command)));
         Command<Find>(query => Reply(_state.Find(query)));
         Command<FindWrites>(query => Reply(_state.WrittenBy(query)));
         Command<Blame>(query => Reply(_state.Blamed(query)));
@@ -77,15 +80,20 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string runId, string root, string mount, DocSettings settings) =>
-        Akka.Actor.Props.Create(() => new PersistentSubtreeActor(runId, root, mount, settings));
+    public static Props Props(string runId, string root, string mount, DocSettings settings, ImmutableHashSet<Writer> fenced) =>
+        Akka.Actor.Props.Create(() => new PersistentSubtreeActor(runId, root, mount, settings, fenced));
 
     private void Handle(Mutate command)
     {
+        if (_fence.Refuses(command) is { } refused)
+        {
+            Reply(refused);
+            return;
+        }
         var events = new List<IDocEvent>();
         var inserted = new List<NodeId>();
         var error = _state.Decide(command, events, inserted);
-        var result = error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error);
+        var result = error is not null ? MutationResult.Failed(error) : inserted.Count == 0 ? MutationResult.Done : new MutationResult([.. inserted], null);
         Persist(events, result);
     }
 
@@ -173,11 +181,16 @@ internal sealed class PersistentSubtreeActor : ReceivePersistentActor, IWithTime
 internal sealed class VolatileSubtreeActor : ReceiveActor
 {
     private readonly SubtreeState _state;
+    private readonly Fence _fence;
+    private readonly List<IDocEvent> _events = [];
+    private readonly List<NodeId> _inserted = [];
 
-    public VolatileSubtreeActor(string root, string mount)
+    public VolatileSubtreeActor(string root, string mount, ImmutableHashSet<Writer> fenced)
     {
         _state = new SubtreeState(root, mount);
+        _fence = new Fence(fenced);
         Receive<Mutate>(Handle);
+        Receive<FenceWriters>(command => Sender.Tell(_fence.Apply(command)));
         Receive<RevertWriters>(command =>
         {
             var error = _state.Revert(command.Reverted, command.Cascade, command.DryRun, out var reverted);
@@ -189,13 +202,37 @@ internal sealed class VolatileSubtreeActor : ReceiveActor
         Receive<EvaluateStage>(stage => Sender.Tell(_state.EvaluateStage(stage)));
     }
 
-    public static Props Props(string root, string mount) => Akka.Actor.Props.Create(() => new VolatileSubtreeActor(root, mount));
+    public static Props Props(string root, string mount, ImmutableHashSet<Writer> fenced) => Akka.Actor.Props.Create(() => new VolatileSubtreeActor(root, mount, fenced));
 
     private void Handle(Mutate command)
     {
-        var events = new List<IDocEvent>();
-        var inserted = new List<NodeId>();
-        var error = _state.Decide(command, events, inserted);
-        Sender.Tell(error is null ? new MutationResult([.. inserted], null) : MutationResult.Failed(error));
+        if (_fence.Refuses(command) is { } refused)
+        {
+            Sender.Tell(refused);
+            return;
+        }
+        // In memory the events are not kept: one pair of lists serves every command.
+        _events.Clear();
+        _inserted.Clear();
+        var error = _state.Decide(command, _events, _inserted);
+        Sender.Tell(error is not null ? MutationResult.Failed(error) : _inserted.Count == 0 ? MutationResult.Done : new MutationResult([.. _inserted], null));
     }
+}
+
+/// <summary>
+/// The writers a subtree refuses (<see cref="FenceWriters"/>): clients write to subtrees
+/// directly, so each subtree holds the fence itself. In memory, like the DOC actor's own set.
+/// </summary>
+internal sealed class Fence(ImmutableHashSet<Writer> fenced)
+{
+    private ImmutableHashSet<Writer> _fenced = fenced;
+
+    public WritersFenced Apply(FenceWriters command)
+    {
+        _fenced = _fenced.Union(command.Writers);
+        return new WritersFenced(command.Writers);
+    }
+
+    public MutationResult? Refuses(Mutate command) =>
+        _fenced.Count > 0 && _fenced.Contains(command.Writer) ? MutationResult.Failed(new DocError.WriterFenced(command.Writer)) : null;
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Caiman.Doc.Model;
+using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
 
 namespace Caiman.Doc.Client;
@@ -20,7 +21,7 @@ public sealed partial class DocClient
         var doc = new JsonObject();
         foreach (var root in new[] { DocNames.Persistent, DocNames.Volatile })
         {
-            var subtrees = await FindAsync("/" + root + "/", QueryShape.Subtree).ConfigureAwait(false);
+            var subtrees = await FindAsync("/" + root + DocPathParser.AllChildren, QueryShape.Subtree).ConfigureAwait(false);
             doc[root] = new JsonArray([.. subtrees.Select(n => (JsonNode)ToJson(n))]);
         }
         return doc;
@@ -62,6 +63,19 @@ public sealed partial class DocClient
 
     public static NewNode ParseNode(JsonNode? json, string location)
     {
+        try
+        {
+            return ParseNodeAt(json, location);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            // A string escape that is not valid UTF-16 (a lone "\udc0a") surfaces only when read.
+            throw Invalid(location, $"not valid JSON text: {e.GetBaseException().Message}");
+        }
+    }
+
+    private static NewNode ParseNodeAt(JsonNode? json, string location)
+    {
         if (json is not JsonObject node) throw Invalid(location, "expected a node object");
         var name = node["name"] is JsonValue n && n.TryGetValue<string>(out var s) ? s : throw Invalid(location + ".name", "expected a string");
         if (DocNames.NameProblem(name) is { } nameProblem) throw Invalid(location + ".name", nameProblem);
@@ -84,7 +98,7 @@ public sealed partial class DocClient
         if (node["children"] is { } childrenNode)
         {
             if (childrenNode is not JsonArray array) throw Invalid(location + ".children", "expected an array of nodes");
-            children = [.. array.Select((c, i) => ParseNode(c, $"{location}.children[{i}]"))];
+            children = [.. array.Select((c, i) => ParseNodeAt(c, $"{location}.children[{i}]"))];
         }
         foreach (var (key, _) in node)
             if (key is not ("name" or "kind" or "id" or "properties" or "children"))

@@ -9,19 +9,28 @@ using Caiman.Doc.Protocol;
 namespace Caiman.Doc.Client;
 
 /// <summary>
-/// The way in to a run's DOC. Every call is a message to the DOC actor, which routes it to the
-/// subtree actor that owns the data; results are immutable copies. Writes are stamped with
-/// <see cref="Writer"/>. Refused requests throw <see cref="DocException"/> with the typed error.
+/// The way in to a run's DOC. The DOC actor (<see cref="Actor"/>) is the one address a caller is
+/// given; a request that stays in one subtree goes straight to that subtree's actor, which the
+/// client learns from the DOC actor once and keeps (<see cref="SubtreeDirectory"/>); everything
+/// else (mounts, paths that do not name their subtree, reverts, fan-out queries) goes through the
+/// DOC actor. Results are immutable copies. Writes are stamped with <see cref="Writer"/>. Refused
+/// requests throw <see cref="DocException"/> with the typed error.
 /// </summary>
 public sealed partial class DocClient
 {
     private static readonly JsonSerializerOptions TypedViewOptions = new(JsonSerializerDefaults.Web);
+
+    private readonly SubtreeDirectory _subtrees;
+
+    /// <summary>The subtree actors this client (and every other of the same DOC actor reference) has located.</summary>
+    internal SubtreeDirectory Subtrees => _subtrees;
 
     public DocClient(IActorRef doc, Writer writer, TimeSpan timeout)
     {
         Actor = doc;
         Writer = writer;
         Timeout = timeout;
+        _subtrees = SubtreeDirectory.For(doc, timeout);
     }
 
     /// <summary>Starts the DOC of a run (recovering its persistent part) as a top-level actor of the system.</summary>
@@ -42,6 +51,27 @@ public sealed partial class DocClient
     /// <summary>The same DOC, with writes stamped by another writer (a checkpoint attempt).</summary>
     public DocClient As(Writer writer) => new(Actor, writer, Timeout);
 
+    /// <summary>
+    /// Sends one DOC request (<see cref="Mutate"/>, <see cref="Find"/>, ...) the way this client's own
+    /// calls go, for an actor that pipelines requests and takes the replies itself: straight to the
+    /// subtree when it stays in one, else to the DOC actor. Requests to one subtree keep their order.
+    /// </summary>
+    public void Tell(IDocMessage message, IActorRef sender) => _subtrees.Send(message, target => target.Tell(message, sender));
+
+    /// <summary>Asks where the request goes; a subtree that did not answer is located again next time.</summary>
+    private async Task<T> AskAsync<T>(IDocMessage message)
+    {
+        try
+        {
+            return await _subtrees.Ask<T>(message).ConfigureAwait(false);
+        }
+        catch (AskTimeoutException)
+        {
+            _subtrees.Forget(message);
+            throw;
+        }
+    }
+
     // ---- Mutations ------------------------------------------------------------------------------
 
     /// <summary>Applies the mutations together, all or none; they must stay within one subtree.</summary>
@@ -50,7 +80,7 @@ public sealed partial class DocClient
         // A value that is not JSON could not even be sent to another node: refuse it here, with the error the DOC would give.
         foreach (var mutation in batch)
             if (NotJsonCompatible(mutation) is { } problem) throw new DocException(problem);
-        var result = await Actor.Ask<MutationResult>(new Mutate(Writer, [.. batch]), Timeout).ConfigureAwait(false);
+        var result = await AskAsync<MutationResult>(new Mutate(Writer, [.. batch])).ConfigureAwait(false);
         return result.Error is null ? result.Inserted : throw new DocException(result.Error);
     }
 
@@ -167,7 +197,7 @@ public sealed partial class DocClient
     {
         if (node is NodeTarget.ById byId)
         {
-            var result = await Actor.Ask<QueryResult>(new Find("", byId.Id, shape), Timeout).ConfigureAwait(false);
+            var result = await AskAsync<QueryResult>(new Find("", byId.Id, shape)).ConfigureAwait(false);
             return result.Error switch
             {
                 null => result.Nodes.FirstOrDefault(),
@@ -186,17 +216,26 @@ public sealed partial class DocClient
         };
     }
 
-    public async Task<ImmutableArray<DocNode>> GetChildrenAsync(NodeTarget parent, string? name = null, string? kind = null, int maxCount = int.MaxValue) =>
-        (await QueryAsync(Relative(parent, "/", name, kind, maxCount, null)).ConfigureAwait(false)).Nodes;
+    /// <summary>The children matching name and/or kind (all without either), at most <paramref name="maxCount"/> (at least 1).</summary>
+    public async Task<ImmutableArray<DocNode>> GetChildrenAsync(NodeTarget parent, string? name = null, string? kind = null, int maxCount = int.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
+        return (await QueryAsync(Relative(parent, "/", name, kind, maxCount, null)).ConfigureAwait(false)).Nodes;
+    }
 
     public async Task<DocNode?> GetFirstChildAsync(NodeTarget parent, string? name = null, string? kind = null) =>
         (await GetChildrenAsync(parent, name, kind, 1).ConfigureAwait(false)).FirstOrDefault();
 
-    /// <summary>Descendants in depth-first pre-order; name or kind is required (as in the original); maxDepth 0 is unlimited.</summary>
+    /// <summary>
+    /// Descendants in depth-first pre-order; name or kind is required and <paramref name="maxDepth"/>
+    /// may not be negative (as in the original); maxDepth 0 is unlimited; maxCount is at least 1.
+    /// </summary>
     public async Task<ImmutableArray<DocNode>> GetDescendantsAsync(NodeTarget ancestor, string? name, string? kind, int maxDepth = 0, int maxCount = int.MaxValue)
     {
         if (name is null && kind is null)
             throw new ArgumentException("descendants need a name or a kind to look for", nameof(name));
+        ArgumentOutOfRangeException.ThrowIfNegative(maxDepth);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxCount, 1);
         return (await QueryAsync(Relative(ancestor, "//", name, kind, maxCount, maxDepth > 0 ? maxDepth : null)).ConfigureAwait(false)).Nodes;
     }
 
@@ -233,7 +272,7 @@ public sealed partial class DocClient
 
     private async Task<QueryResult> QueryAsync(Find query)
     {
-        var result = await Actor.Ask<QueryResult>(query, Timeout).ConfigureAwait(false);
+        var result = await AskAsync<QueryResult>(query).ConfigureAwait(false);
         return result.Error is null ? result : throw new DocException(result.Error);
     }
 
@@ -244,7 +283,9 @@ public sealed partial class DocClient
         return start switch
         {
             NodeTarget.ById id => new Find(step, id.Id),
-            NodeTarget.ByPath p => new Find((p.Path == "/" ? "" : p.Path.TrimEnd('/')) + step),
+            // A trailing '/' is ignored after a step, so "every child" of a path is written '//[?1]'.
+            NodeTarget.ByPath p when p.Path is "/" or "" => new Find(step),
+            NodeTarget.ByPath p => new Find(p.Path.TrimEnd('/') + (step == "/" ? DocPathParser.AllChildren : step)),
             _ => throw new ArgumentOutOfRangeException(nameof(start)),
         };
     }

@@ -160,7 +160,8 @@ public abstract record DocValue
         Null => null,
         Bool b => JsonValue.Create(b.Value),
         Integer i => JsonValue.Create(i.Value),
-        Number n => JsonNode.Parse(FormatNumber(n.Value)),
+        // Only a value built by hand can be non-finite (the DOC refuses it); its text keeps ToString from throwing.
+        Number n => double.IsFinite(n.Value) ? JsonNode.Parse(FormatNumber(n.Value)) : JsonValue.Create(FormatNumber(n.Value)),
         String s => JsonValue.Create(s.Value),
         Array a => new JsonArray(a.Items.Select(v => v.ToJson()).ToArray()),
         Object o => o.Properties.ToJsonObject(),

@@ -29,8 +29,31 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
         return entries.Length == 0 ? Empty : new PropertyMap(entries);
     }
 
-    public static PropertyMap Of(params (string Key, DocValue Value)[] entries) =>
-        From(entries.Select(e => new KeyValuePair<string, DocValue>(e.Key, e.Value)));
+    public static PropertyMap Of(params (string Key, DocValue Value)[] entries)
+    {
+        var map = Empty;
+        foreach (var (key, value) in entries) map = map.SetItem(key, value);
+        return map;
+    }
+
+    /// <summary>A copy with one entry set (added or replaced): what nearly every change does.</summary>
+    public PropertyMap SetItem(string key, DocValue value)
+    {
+        var index = IndexOf(key);
+        KeyValuePair<string, DocValue>[] entries;
+        if (index >= 0)
+        {
+            entries = (KeyValuePair<string, DocValue>[])_entries.Clone();
+            entries[index] = new(key, value);
+            return new PropertyMap(entries);
+        }
+        var at = ~index;
+        entries = new KeyValuePair<string, DocValue>[_entries.Length + 1];
+        Array.Copy(_entries, 0, entries, 0, at);
+        entries[at] = new(key, value);
+        Array.Copy(_entries, at, entries, at + 1, _entries.Length - at);
+        return new PropertyMap(entries);
+    }
 
     public int Count => _entries.Length;
 
@@ -51,6 +74,7 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
     /// <summary>A copy with the given entries set (added or replaced).</summary>
     public PropertyMap SetItems(IEnumerable<KeyValuePair<string, DocValue>> entries)
     {
+        if (entries is PropertyMap { Count: 1 } one) return SetItem(one._entries[0].Key, one._entries[0].Value);
         // Maps are small: insert each entry into a sorted copy rather than rebuild through a tree.
         var result = new List<KeyValuePair<string, DocValue>>(_entries.Length + 1);
         result.AddRange(_entries);
@@ -85,8 +109,20 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
         return json;
     }
 
-    public IEnumerator<KeyValuePair<string, DocValue>> GetEnumerator() => ((IEnumerable<KeyValuePair<string, DocValue>>)_entries).GetEnumerator();
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    /// <summary>A struct enumerator: <c>foreach</c> over a node's properties runs on every change and allocates nothing.</summary>
+    public Enumerator GetEnumerator() => new(_entries);
+
+    IEnumerator<KeyValuePair<string, DocValue>> IEnumerable<KeyValuePair<string, DocValue>>.GetEnumerator() => ((IEnumerable<KeyValuePair<string, DocValue>>)_entries).GetEnumerator();
+    IEnumerator IEnumerable.GetEnumerator() => _entries.GetEnumerator();
+
+    public struct Enumerator(KeyValuePair<string, DocValue>[] entries)
+    {
+        private int _index = -1;
+
+        public readonly KeyValuePair<string, DocValue> Current => entries[_index];
+
+        public bool MoveNext() => ++_index < entries.Length;
+    }
 
     public bool Equals(PropertyMap? other) =>
         other is not null && _entries.Length == other._entries.Length &&
@@ -96,6 +132,7 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
     public override int GetHashCode() => _entries.Aggregate(19, (h, e) => HashCode.Combine(h, e.Key, e.Value));
     public override string ToString() => ToJsonObject().ToJsonString();
 
+    /// <summary>The index of the key, or the complement of where it would go.</summary>
     private int IndexOf(string key)
     {
         int low = 0, high = _entries.Length - 1;
@@ -106,6 +143,6 @@ public sealed class PropertyMap : IReadOnlyDictionary<string, DocValue>, IEquata
             if (cmp == 0) return mid;
             if (cmp < 0) low = mid + 1; else high = mid - 1;
         }
-        return -1;
+        return ~low;
     }
 }

@@ -23,6 +23,12 @@ public sealed record PathSegment(PathAxis Axis, string? Name, string? Kind, int?
 /// </summary>
 public sealed record DocPath(string Text, ImmutableArray<PathSegment> Segments, string? Property)
 {
+    /// <summary>
+    /// Every step names a child (<c>/a/b</c>: no <c>//</c>, constraints, property or escapes), so the
+    /// text is also the canonical path of whatever it matches from the DOC root.
+    /// </summary>
+    public bool IsCanonical { get; init; }
+
     public bool Equals(DocPath? other) => other is not null && Text == other.Text;
     public override int GetHashCode() => Text.GetHashCode(StringComparison.Ordinal);
     public override string ToString() => Text;

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text;
 using Caiman.Doc.Model;
 
@@ -22,16 +23,26 @@ public sealed class DocPathException : FormatException
 /// </summary>
 public static class DocPathParser
 {
+    /// <summary>The step that selects every child of the nodes before it: a trailing '/' is ignored after a step.</summary>
+    public const string AllChildren = "//[?1]";
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
+    /// <summary>
+    /// Parses a path, or says where and why it is malformed. Parsed paths are immutable and kept in
+    /// a bounded cache shared by the whole process, so the client that routes a request and the
+    /// subtree that evaluates it parse the same text once.
+    /// </summary>
     public static bool TryParse(string text, [MaybeNullWhen(false)] out DocPath path, [MaybeNullWhen(true)] out PathSyntaxError error)
     {
         ArgumentNullException.ThrowIfNull(text);
+        error = null!;
+        if (DocPathCache.TryGet(text, out path)) return true;
         var parser = new Parser(text);
         if (parser.Run(out var segments, out var property))
         {
-            path = new DocPath(text, segments, property);
-            error = null!;
+            path = new DocPath(text, segments, property) { IsCanonical = parser.Canonical };
+            DocPathCache.Add(path);
             return true;
         }
         path = null!;
@@ -98,6 +109,9 @@ public static class DocPathParser
         var encoded = EncodeName(childName);
         return parentPath.EndsWith('/') ? parentPath + encoded : parentPath + "/" + encoded;
     }
+
+    private static readonly System.Buffers.SearchValues<char> Unreserved =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_~");
 
     private static bool IsUnreserved(char c) =>
         c is (>= 'A' and <= 'Z') or (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '_' or '~';
@@ -174,7 +188,10 @@ public static class DocPathParser
         _ => c - 'A' + 10,
     };
 
-    private sealed class Parser
+    private static readonly System.Buffers.SearchValues<char> NameEnd = System.Buffers.SearchValues.Create("/[].%");
+
+    // A struct: one parse per request, nothing to allocate for the parser itself.
+    private struct Parser
     {
         private readonly string _text;
         private int _pos;
@@ -183,7 +200,10 @@ public static class DocPathParser
 
         public PathSyntaxError? Error { get; private set; }
 
-        private bool AtEnd => _pos >= _text.Length;
+        /// <summary>After <see cref="Run"/>: the text is written exactly as the canonical path of what it names.</summary>
+        public bool Canonical { get; private set; } = true;
+
+        private readonly bool AtEnd => _pos >= _text.Length;
 
         private bool Fail(int position, string reason)
         {
@@ -198,7 +218,9 @@ public static class DocPathParser
             if (_text.Length == 0 || _text[0] != '/')
                 return Fail(0, "a path must start with '/'");
 
-            var builder = ImmutableArray.CreateBuilder<PathSegment>();
+            // A step per '/' at most ('//' is two for one): sized once, trimmed only when a step took two.
+            var steps = new PathSegment[_text.AsSpan().Count('/')];
+            var count = 0;
             while (!AtEnd)
             {
                 // Every step starts at a '/'.
@@ -213,29 +235,70 @@ public static class DocPathParser
                         return Fail(_pos, "unexpected third '/': a step starts with '/' (children) or '//' (descendants)");
                 }
 
-                if (!ParseName(out var name)) return false;
-
-                string? kind = null;
-                int? count = null, depth = null;
-                if (!AtEnd && _text[_pos] == '[')
+                // As in the original, a trailing '/' after a step is ignored ('/a/' is '/a');
+                // '/' alone still means the children of the DOC root.
+                if (axis == PathAxis.Child && AtEnd && count > 0)
                 {
-                    if (!ParseConstraints(axis, ref kind, ref count, ref depth)) return false;
-                    if (!AtEnd && _text[_pos] == '[')
-                        return Fail(_pos, "a segment takes a single '[...]': put all its constraints in one bracket");
-                    if (!AtEnd && _text[_pos] is not ('/' or '.'))
-                        return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
+                    Canonical = false;
+                    break;
                 }
 
-                builder.Add(new PathSegment(axis, name, kind, count, depth, stepStart));
+                var nameStart = _pos;
+                PathSegment segment;
+                if (Interned(axis) is { } known)
+                {
+                    // A plain named step seen before at the same place: its segment (and name) is shared.
+                    if (axis != PathAxis.Child || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved)) Canonical = false;
+                    segment = known;
+                }
+                else
+                {
+                    if (!ParseName(out var name)) return false;
+                    if (axis != PathAxis.Child || name is null || _text.AsSpan(nameStart, _pos - nameStart).ContainsAnyExcept(Unreserved))
+                        Canonical = false;
+
+                    var constraints = new Constraints();
+                    if (!AtEnd && _text[_pos] == '[')
+                    {
+                        // Constraints may be split over brackets ('[@Disk][#1]'), as the original allowed.
+                        Canonical = false;
+                        while (!AtEnd && _text[_pos] == '[')
+                            if (!ParseConstraints(axis, ref constraints)) return false;
+                        if (!AtEnd && _text[_pos] is not ('/' or '.'))
+                            return Fail(_pos, $"expected '/', '.' or the end of the path after ']', found {Describe(_text[_pos])}");
+                    }
+                    segment = new PathSegment(axis, name, constraints.Kind, constraints.Count, constraints.Depth, stepStart);
+                    if (name is not null && segment is { Kind: null, MaxCount: null, MaxDepth: null } && _text.AsSpan(nameStart, _pos - nameStart).SequenceEqual(name))
+                        SegmentCache.Add(segment);
+                }
+                steps[count++] = segment;
 
                 if (!AtEnd && _text[_pos] == '.')
                 {
+                    Canonical = false;
                     if (!ParseProperty(out property)) return false;
                     break;
                 }
             }
-            segments = builder.ToImmutable();
+            if (count != steps.Length) Array.Resize(ref steps, count);
+            segments = ImmutableCollectionsMarshal.AsImmutableArray(steps);
             return true;
+        }
+
+        /// <summary>
+        /// The shared segment for a plain step (a name without escapes, then '/', '.' or the end) at
+        /// this position, moving past its name; null (and nothing read) when there is none yet.
+        /// </summary>
+        private PathSegment? Interned(PathAxis axis)
+        {
+            var stepStart = _pos - (axis == PathAxis.Child ? 1 : 2);
+            var rest = _text.AsSpan(_pos);
+            var length = rest.IndexOfAny(NameEnd);
+            if (length < 0) length = rest.Length;
+            if (length == 0 || (length < rest.Length && rest[length] is '[' or ']' or '%')) return null;
+            var found = SegmentCache.Find(axis, rest[..length], stepStart);
+            if (found is not null) _pos += length;
+            return found;
         }
 
         private bool ParseName(out string? name)
@@ -257,7 +320,16 @@ public static class DocPathParser
             return true;
         }
 
-        private bool ParseConstraints(PathAxis axis, ref string? kind, ref int? count, ref int? depth)
+        /// <summary>The constraints of one step, gathered over its brackets; a depth of 0 means unlimited.</summary>
+        private struct Constraints
+        {
+            public string? Kind;
+            public int? Count;
+            public int? Depth;
+            public bool HasDepth;
+        }
+
+        private bool ParseConstraints(PathAxis axis, ref Constraints constraints)
         {
             var open = _pos;
             _pos++;
@@ -274,31 +346,33 @@ public static class DocPathParser
                         return true;
                     case '@':
                     {
-                        if (kind is not null) return Fail(_pos, "duplicate '@' (kind) constraint");
+                        if (constraints.Kind is not null) return Fail(_pos, "duplicate '@' (kind) constraint");
                         _pos++;
                         var start = _pos;
                         while (!AtEnd && IsKindChar(_text[_pos])) _pos++;
                         if (_pos == start) return Fail(start, "expected a kind after '@'");
                         var candidate = _text[start.._pos];
                         if (DocNames.KindProblem(candidate) is { } problem) return Fail(start, problem);
-                        kind = candidate;
+                        constraints.Kind = candidate;
                         break;
                     }
                     case '#':
                     {
-                        if (count is not null) return Fail(_pos, "duplicate '#' (max count) constraint");
+                        if (constraints.Count is not null) return Fail(_pos, "duplicate '#' (max count) constraint");
                         _pos++;
-                        if (!ParseNumber('#', "max count", out var value)) return false;
-                        count = value;
+                        if (!ParseNumber('#', "max count", 1, out var value)) return false;
+                        constraints.Count = value;
                         break;
                     }
                     case '?':
                     {
-                        if (depth is not null) return Fail(_pos, "duplicate '?' (max depth) constraint");
+                        if (constraints.HasDepth) return Fail(_pos, "duplicate '?' (max depth) constraint");
                         if (axis != PathAxis.Descendant) return Fail(_pos, "'?' (max depth) is only allowed on a '//' step");
                         _pos++;
-                        if (!ParseNumber('?', "max depth", out var value)) return false;
-                        depth = value;
+                        // 0 is unlimited, as the original's max_depth (and GetDescendantsAsync) have it.
+                        if (!ParseNumber('?', "max depth", 0, out var value)) return false;
+                        constraints.HasDepth = true;
+                        constraints.Depth = value == 0 ? null : value;
                         break;
                     }
                     default:
@@ -307,7 +381,7 @@ public static class DocPathParser
             }
         }
 
-        private bool ParseNumber(char symbol, string what, out int value)
+        private bool ParseNumber(char symbol, string what, int least, out int value)
         {
             value = 0;
             var start = _pos;
@@ -315,7 +389,7 @@ public static class DocPathParser
             if (_pos == start) return Fail(start, $"expected a number after '{symbol}'");
             if (!int.TryParse(_text.AsSpan(start, _pos - start), NumberStyles.None, CultureInfo.InvariantCulture, out value))
                 return Fail(start, $"{what} '{_text[start.._pos]}' is too large (at most {int.MaxValue})");
-            if (value < 1) return Fail(start, $"{what} must be at least 1");
+            if (value < least) return Fail(start, $"{what} must be at least {least}");
             return true;
         }
 
@@ -340,4 +414,61 @@ public static class DocPathParser
             return true;
         }
     }
+}
+
+/// <summary>
+/// Parsed paths by text. Requests name the same paths again and again (a checkpoint polling one
+/// node, a pipeline of changes to a few), and a parsed path is immutable, so one parse can serve
+/// every actor in the process. Direct-mapped: a path's slot is fixed by its hash and a newcomer
+/// simply replaces what was there, so a lookup is a hash and a compare, an add is one store, and
+/// a stream of distinct paths costs no more than parsing them (no locks, no eviction, no clearing).
+/// </summary>
+internal static class DocPathCache
+{
+    public const int Slots = 16384;
+
+    // Longer texts are rare and would hold the memory of many short ones.
+    private const int MaxLength = 256;
+
+    private static readonly DocPath?[] Paths = new DocPath?[Slots];
+
+    private static int SlotOf(string text) => text.GetHashCode() & (Slots - 1);
+
+    public static bool TryGet(string text, [MaybeNullWhen(false)] out DocPath path)
+    {
+        // One read of the slot: another thread may replace it at any time, and either value is a whole path.
+        var found = Volatile.Read(ref Paths[SlotOf(text)]);
+        path = found!;
+        return found is not null && string.Equals(found.Text, text, StringComparison.Ordinal);
+    }
+
+    public static void Add(DocPath path)
+    {
+        if (path.Text.Length <= MaxLength) Volatile.Write(ref Paths[SlotOf(path.Text)], path);
+    }
+}
+
+/// <summary>
+/// Plain path steps (<c>/name</c> at a given offset) shared between parsed paths: the paths a DOC
+/// is asked about share their first steps (<c>/persistent/image/...</c>), so most of a new path's
+/// segments and names were made before. Direct-mapped like <see cref="DocPathCache"/>.
+/// </summary>
+internal static class SegmentCache
+{
+    private const int Slots = 4096;
+
+    private static readonly PathSegment?[] Segments = new PathSegment?[Slots];
+
+    private static int SlotOf(PathAxis axis, ReadOnlySpan<char> name, int position) =>
+        HashCode.Combine(string.GetHashCode(name, StringComparison.Ordinal), position, axis) & (Slots - 1);
+
+    public static PathSegment? Find(PathAxis axis, ReadOnlySpan<char> name, int position)
+    {
+        var found = Volatile.Read(ref Segments[SlotOf(axis, name, position)]);
+        return found is not null && found.Axis == axis && found.Position == position && name.SequenceEqual(found.Name) ? found : null;
+    }
+
+    /// <summary>Only plain steps: a name written without escapes and no constraints.</summary>
+    public static void Add(PathSegment segment) =>
+        Volatile.Write(ref Segments[SlotOf(segment.Axis, segment.Name, segment.Position)], segment);
 }

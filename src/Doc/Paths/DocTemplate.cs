@@ -1,6 +1,8 @@
 using System.Collections.Immutable;
 using System.Diagnostics.CodeAnalysis;
 using System.Text;
+using Caiman.Doc.Client;
+using Caiman.Doc.Protocol;
 
 namespace Caiman.Doc.Paths;
 
@@ -30,12 +32,23 @@ public abstract record TemplatePart
 
     public sealed record Literal(string Text) : TemplatePart;
 
-    /// <summary>A <c>%{path}</c>; <see cref="Position"/> is the offset of its <c>%</c> in the template.</summary>
-    public sealed record Reference(DocPath Path, int Position) : TemplatePart;
+    /// <summary>
+    /// A <c>%{path}</c>; <see cref="Position"/> is the offset of its <c>%</c> in the template.
+    /// <see cref="Optional"/> (written <c>%{?path}</c>) lets it yield nothing.
+    /// </summary>
+    public sealed record Reference(DocPath Path, int Position, bool Optional = false) : TemplatePart
+    {
+        /// <summary>The reference as written: <c>%{path}</c> or <c>%{?path}</c>.</summary>
+        public string Text => "%{" + (Optional ? "?" : "") + Path.Text + "}";
+    }
 }
 
 /// <summary>
 /// A string with <c>%{path}</c> references to DOC values, used to pass them to commands.
+/// A reference must yield at least one value: one that matches nothing is an error
+/// (<see cref="DocError.TemplatePathEmpty"/>, naming the template and the path), so that a typo in
+/// <c>rm -rf %{/persistent/build.dirr}/image</c> cannot run <c>rm -rf /image</c>. Where an absent
+/// value is meant, <c>%{?path}</c> renders nothing instead.
 /// <c>%%{</c> is a literal <c>%{</c>; a <c>%</c> not followed by <c>{</c> is a literal <c>%</c>.
 /// Escapes are read left to right, so <c>%%%{</c> is a literal <c>%</c> followed by the escape <c>%%{</c>.
 /// </summary>
@@ -70,11 +83,13 @@ public sealed record DocTemplate(string Text, ImmutableArray<TemplatePart> Parts
                     error = new PathSyntaxError(text, i, "unterminated '%{' (missing '}')");
                     return false;
                 }
-                var inner = text[(i + 2)..close];
+                var optional = text[i + 2] == '?';
+                var start = i + 2 + (optional ? 1 : 0);
+                var inner = text[start..close];
                 if (!DocPathParser.TryParse(inner, out var path, out var pathError))
                 {
                     template = null!;
-                    error = new PathSyntaxError(text, pathError.Position + i + 2, pathError.Reason);
+                    error = new PathSyntaxError(text, pathError.Position + start, pathError.Reason);
                     return false;
                 }
                 if (literal.Length > 0)
@@ -82,7 +97,7 @@ public sealed record DocTemplate(string Text, ImmutableArray<TemplatePart> Parts
                     parts.Add(new TemplatePart.Literal(literal.ToString()));
                     literal.Clear();
                 }
-                parts.Add(new TemplatePart.Reference(path, i));
+                parts.Add(new TemplatePart.Reference(path, i, optional));
                 i = close + 1;
                 continue;
             }
@@ -97,7 +112,9 @@ public sealed record DocTemplate(string Text, ImmutableArray<TemplatePart> Parts
 
     /// <summary>
     /// Replaces each reference with its values, quoted per <see cref="TemplateOptions.Quoting"/> and
-    /// joined with <see cref="TemplateOptions.Separator"/>; a reference with no values renders as nothing.
+    /// joined with <see cref="TemplateOptions.Separator"/>. A reference with no values throws
+    /// <see cref="DocException"/> (<see cref="DocError.TemplatePathEmpty"/>) unless it is optional
+    /// (<c>%{?path}</c>), which renders as nothing.
     /// </summary>
     public async ValueTask<string> RenderAsync(Func<DocPath, ValueTask<IReadOnlyList<string>>> resolve, TemplateOptions? options = null)
     {
@@ -113,6 +130,8 @@ public sealed record DocTemplate(string Text, ImmutableArray<TemplatePart> Parts
                     break;
                 case TemplatePart.Reference reference:
                     var values = await resolve(reference.Path).ConfigureAwait(false);
+                    if (values.Count == 0 && !reference.Optional)
+                        throw new DocException(new DocError.TemplatePathEmpty(Text, reference.Path.Text, reference.Position));
                     for (var v = 0; v < values.Count; v++)
                     {
                         if (v > 0) output.Append(options.Separator);

@@ -120,6 +120,7 @@ public abstract record Mutation
 [JsonDerivedType(typeof(InvalidOperation), "invalidOperation")]
 [JsonDerivedType(typeof(InvalidDocument), "invalidDocument")]
 [JsonDerivedType(typeof(WriterFenced), "writerFenced")]
+[JsonDerivedType(typeof(TemplatePathEmpty), "templatePathEmpty")]
 public abstract record DocError
 {
     private DocError() { }
@@ -189,6 +190,17 @@ public abstract record DocError
         public override string Message => $"writes from {Writer} are refused: that attempt is no longer running";
     }
 
+    /// <summary>
+    /// A <c>%{path}</c> in <see cref="Template"/> (at <see cref="Position"/>) yields no value. An
+    /// empty value there could turn <c>rm -rf %{/persistent/build.dirr}/image</c> into
+    /// <c>rm -rf /image</c>; <c>%{?path}</c> is the form that may be empty.
+    /// </summary>
+    public sealed record TemplatePathEmpty(string Template, string Path, int Position) : DocError
+    {
+        public override string Message =>
+            $"%{{{Path}}} at position {Position} of '{Template}' matches nothing in the DOC (write %{{?{Path}}} where an empty value is meant)";
+    }
+
     public override string ToString() => Message;
 }
 
@@ -208,10 +220,25 @@ public sealed record RevertWriters(Writer Writer, ImmutableArray<Writer> Reverte
 /// <summary>
 /// Refuses every later write stamped with one of these writers (<see cref="DocError.WriterFenced"/>).
 /// The engine fences an attempt that is cancelled, timed out, abandoned or superseded before it
-/// reverts it, so a late write cannot land after the revert. Kept in memory: after a restart the
-/// old attempts are gone and the engine fences them again on recovery. Replies <see cref="WritersFenced"/>.
+/// reverts it, so a late write cannot land after the revert. Writes may go straight to a subtree,
+/// so the fence holds at the subtrees: the DOC actor sends it to every subtree and replies only
+/// once all have applied it, and a subtree started later starts fenced. A write that reached a
+/// subtree before the fence is undone by the revert that follows. Kept in memory: after a restart
+/// the old attempts are gone and the engine fences them again on recovery. Replies <see cref="WritersFenced"/>.
 /// </summary>
 public sealed record FenceWriters(ImmutableArray<Writer> Writers) : IDocMessage;
+
+/// <summary>
+/// Asks the DOC actor for the actor of one subtree, so that a client can send the requests that
+/// stay inside it there directly (see <c>DocClient</c>). Replies <see cref="SubtreeLocated"/>.
+/// </summary>
+public sealed record LocateSubtree(string Root, string Name) : IDocMessage;
+
+/// <summary>
+/// The actor of a subtree, or null when the DOC has no such subtree (yet): send through the DOC
+/// actor then. A subtree's actor lives as long as the DOC actor that started it.
+/// </summary>
+public sealed record SubtreeLocated(string Root, string Name, Akka.Actor.IActorRef? Subtree) : IDocMessage;
 
 // ---- Queries --------------------------------------------------------------------------------
 
@@ -280,6 +307,10 @@ public sealed record StageResult(ImmutableArray<StageMatch> Matches, DocError? E
 public sealed record MutationResult(ImmutableArray<NodeId> Inserted, DocError? Error) : IDocMessage
 {
     public static MutationResult Failed(DocError error) => new(ImmutableArray<NodeId>.Empty, error);
+
+    /// <summary>Success with nothing inserted: one shared instance for the commonest reply.</summary>
+    public static readonly MutationResult Done = new(ImmutableArray<NodeId>.Empty, null);
+
     public bool IsSuccess => Error is null;
 }
 

@@ -90,7 +90,7 @@ public static class DocJson
             case JsonTokenType.Null: return DocValue.Null.Instance;
             case JsonTokenType.True: return DocValue.Bool.True;
             case JsonTokenType.False: return DocValue.Bool.False;
-            case JsonTokenType.String: return new DocValue.String(reader.GetString()!);
+            case JsonTokenType.String: return new DocValue.String(GetString(ref reader));
             case JsonTokenType.Number: return ReadNumber(ref reader);
             case JsonTokenType.StartArray:
             {
@@ -145,11 +145,24 @@ public static class DocJson
         List<KeyValuePair<string, DocValue>>? entries = null;
         while (Next(ref reader) != JsonTokenType.EndObject)
         {
-            var key = reader.GetString()!;
+            var key = GetString(ref reader);
             Next(ref reader);
             (entries ??= []).Add(new(key, ReadValue(ref reader)));
         }
         return entries is null ? PropertyMap.Empty : PropertyMap.FromSorted([.. entries]);
+    }
+
+    /// <summary>A string token's text; an escape that is not valid UTF-16 (a lone <c>\ud83d</c>) is a JsonException, not an InvalidOperationException.</summary>
+    private static string GetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString()!;
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new JsonException($"invalid string at byte {reader.TokenStartIndex}: {e.Message}", null, null, reader.TokenStartIndex, e);
+        }
     }
 
     private static JsonTokenType Next(ref Utf8JsonReader reader)

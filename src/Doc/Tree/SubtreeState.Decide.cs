@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Runtime.InteropServices;
 using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 using Caiman.Doc.Protocol;
@@ -22,9 +23,10 @@ internal sealed partial class SubtreeState
         _deciding = true;
         try
         {
-            foreach (var mutation in command.Mutations)
+            var mutations = command.Mutations;
+            for (var i = 0; i < mutations.Length; i++)
             {
-                var error = DecideOne(writer, mutation, events, inserted);
+                var error = DecideOne(writer, mutations[i], events, inserted, last: i == mutations.Length - 1);
                 if (error is null) continue;
                 RollBack(writer, logCount, seq, nextSerial);
                 events.RemoveRange(eventCount, events.Count - eventCount);
@@ -41,7 +43,7 @@ internal sealed partial class SubtreeState
         return null;
     }
 
-    private DocError? DecideOne(Writer writer, Mutation mutation, List<IDocEvent> events, List<NodeId> inserted)
+    private DocError? DecideOne(Writer writer, Mutation mutation, List<IDocEvent> events, List<NodeId> inserted, bool last)
     {
         var error = Resolve(mutation.Target, out var target);
         if (error is not null) return error;
@@ -70,7 +72,15 @@ internal sealed partial class SubtreeState
                 if (IsFixed(target)) return new DocError.InvalidOperation(PathOf(target), "the fixed roots have no properties");
                 var problem = PropertiesProblem(target, m.Values);
                 if (problem is not null) return problem;
-                return m.Values.Count == 0 ? null : Emit(new PropertiesSet(writer, target.Serial, m.Values), events);
+                if (m.Values.Count == 0) return null;
+                var set = new PropertiesSet(writer, target.Serial, m.Values);
+                if (!last || !OwnsAll(writer, target, m.Values)) return Emit(set, events);
+                // The common change: a writer setting properties it already owns. Its undo entry
+                // would be compacted away at once (see Compact), and as the batch's last change it
+                // can no longer need rolling back, so apply it without one: the state is the same.
+                ApplyOwnedSet(target, m.Values);
+                events.Add(set);
+                return null;
             }
             case Mutation.RemoveProperties m:
             {
@@ -85,15 +95,14 @@ internal sealed partial class SubtreeState
 
     private DocError? DecideInsert(Writer writer, TreeNode parent, Mutation.InsertChildren m, List<IDocEvent> events, List<NodeId> inserted)
     {
-        var parentPath = PathOf(parent);
         if (parent == _docRoot)
             return new DocError.InvalidOperation("/", "the DOC root holds only /persistent and /volatile");
         if (parent == _fixedRoot && (Root is not null || m.Nodes.Length != 1 || m.Nodes[0].Name != MountName))
-            return new DocError.InvalidOperation(parentPath, $"subtree '{MountName}' already exists or the insert is not its root");
+            return new DocError.InvalidOperation(PathOf(parent), $"subtree '{MountName}' already exists or the insert is not its root");
         if (m.Nodes.IsDefaultOrEmpty) return null;
 
         foreach (var node in m.Nodes)
-            if (NewNodeProblem(parentPath, node) is { } problem) return problem;
+            if (!IsValidNewNode(node) && NewNodeProblem(PathOf(parent), node) is { } problem) return problem;
 
         // Positions count hidden (deleted) children too, so an undone deletion lands where it was.
         var index = parent.Children?.Count ?? 0;
@@ -101,12 +110,17 @@ internal sealed partial class SubtreeState
         {
             var sibling = m.Position is InsertPosition.Before b ? b.Sibling : ((InsertPosition.After)m.Position).Sibling;
             var found = parent.Children?.FindIndex(c => !c.Hidden && c.Name == sibling) ?? -1;
-            if (found < 0) return new DocError.ReferenceChildMissing(parentPath, sibling);
+            if (found < 0) return new DocError.ReferenceChildMissing(PathOf(parent), sibling);
             index = m.Position is InsertPosition.Before ? found : found + 1;
         }
 
-        var data = m.Nodes.Select(Assign).ToImmutableArray();
-        foreach (var node in data) inserted.Add(new NodeId(Key, node.Serial));
+        var assigned = new NodeData[m.Nodes.Length];
+        for (var i = 0; i < assigned.Length; i++)
+        {
+            assigned[i] = Assign(m.Nodes[i]);
+            inserted.Add(new NodeId(Key, assigned[i].Serial));
+        }
+        var data = ImmutableCollectionsMarshal.AsImmutableArray(assigned);
         return Emit(new ChildrenInserted(writer, parent.Serial, index, data), events);
     }
 
@@ -125,6 +139,23 @@ internal sealed partial class SubtreeState
         return null;
     }
 
+    /// <summary>The check of <see cref="NewNodeProblem"/> without building any path: the common case has nothing wrong.</summary>
+    private static bool IsValidNewNode(NewNode node)
+    {
+        if (DocNames.NameProblem(node.Name) is not null || DocNames.KindProblem(node.Kind) is not null) return false;
+        if (!ArePropertiesValid(node.Properties ?? PropertyMap.Empty)) return false;
+        foreach (var child in node.Children.NullToEmpty())
+            if (!IsValidNewNode(child)) return false;
+        return true;
+    }
+
+    private static bool ArePropertiesValid(PropertyMap values)
+    {
+        foreach (var (key, value) in values)
+            if (DocNames.PropertyProblem(key) is not null || value is null || !DocValue.Validate(value, out _)) return false;
+        return true;
+    }
+
     internal static DocError? NewNodeProblem(string parentPath, NewNode node)
     {
         if (DocNames.NameProblem(node.Name) is { } nameProblem) return new DocError.InvalidName(node.Name ?? "", $"under '{parentPath}': {nameProblem}");
@@ -136,18 +167,17 @@ internal sealed partial class SubtreeState
         return null;
     }
 
-    private static DocError? PropertiesProblem(string path, PropertyMap values) => PropertiesProblem(() => path, values);
-
-    private DocError? PropertiesProblem(TreeNode node, PropertyMap values) => PropertiesProblem(() => PathOf(node), values);
-
     /// <summary>The path is built only for an error: on the hot path nothing is wrong.</summary>
-    private static DocError? PropertiesProblem(Func<string> path, PropertyMap values)
+    private DocError? PropertiesProblem(TreeNode node, PropertyMap values) =>
+        ArePropertiesValid(values) ? null : PropertiesProblem(PathOf(node), values);
+
+    private static DocError? PropertiesProblem(string path, PropertyMap values)
     {
         foreach (var (key, value) in values)
         {
-            if (DocNames.PropertyProblem(key) is { } problem) return new DocError.InvalidName(key ?? "", $"'{path()}': {problem}");
-            if (value is null) return new DocError.NotJsonCompatible(path(), key, "the value is missing (use DocValue.Null for JSON null)");
-            if (!DocValue.Validate(value, out var reason)) return new DocError.NotJsonCompatible(path(), key, reason!);
+            if (DocNames.PropertyProblem(key) is { } problem) return new DocError.InvalidName(key ?? "", $"'{path}': {problem}");
+            if (value is null) return new DocError.NotJsonCompatible(path, key, "the value is missing (use DocValue.Null for JSON null)");
+            if (!DocValue.Validate(value, out var reason)) return new DocError.NotJsonCompatible(path, key, reason!);
         }
         return null;
     }
@@ -177,7 +207,7 @@ internal sealed partial class SubtreeState
                     return new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason);
                 if (path.Property is not null)
                     return new DocError.InvalidPath(text, text.LastIndexOf('.'), "a change must address a node, not a property");
-                var matches = Evaluate(path.Segments, 0, path.Segments.Length, [_docRoot], null);
+                var matches = Evaluate(path.Segments, _docRoot);
                 if (matches.Count == 0) return new DocError.PathNotFound(text);
                 if (matches.Count > 1) return new DocError.AmbiguousPath(text, matches.Count);
                 node = matches[0];

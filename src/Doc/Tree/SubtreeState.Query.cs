@@ -8,16 +8,32 @@ namespace Caiman.Doc.Tree;
 
 internal sealed partial class SubtreeState
 {
+    // Evaluation runs once per request on the actor's thread: two lists and a stack, reused.
+    private readonly List<TreeNode> _evaluatedA = [];
+    private readonly List<TreeNode> _evaluatedB = [];
+    private readonly List<TreeNode> _start = [];
+    private readonly Stack<(TreeNode Node, int Depth)> _descendants = new();
+
+    /// <summary>Evaluates a whole path from one node. The list returned is reused by the next evaluation.</summary>
+    public List<TreeNode> Evaluate(ImmutableArray<PathSegment> steps, TreeNode start)
+    {
+        _start.Clear();
+        _start.Add(start);
+        return Evaluate(steps, 0, steps.Length, _start, null);
+    }
+
     /// <summary>
     /// Evaluates steps [from, to) from the start nodes. When <paramref name="lastParents"/> is
-    /// given it receives, for each match of the last step, the node it was reached from.
+    /// given it receives, for each match of the last step, the node it was reached from. The list
+    /// returned may be one this state reuses: read it before evaluating again.
     /// </summary>
     public List<TreeNode> Evaluate(ImmutableArray<PathSegment> steps, int from, int to, List<TreeNode> starts, List<TreeNode>? lastParents)
     {
         var current = starts;
         for (var i = from; i < to; i++)
         {
-            var next = new List<TreeNode>();
+            var next = current == _evaluatedA ? _evaluatedB : _evaluatedA;
+            next.Clear();
             var parents = i == to - 1 ? lastParents : null;
             foreach (var node in current) Step(node, steps[i], next, parents);
             current = next;
@@ -25,7 +41,7 @@ internal sealed partial class SubtreeState
         return current;
     }
 
-    private static void Step(TreeNode start, PathSegment step, List<TreeNode> into, List<TreeNode>? parents)
+    private void Step(TreeNode start, PathSegment step, List<TreeNode> into, List<TreeNode>? parents)
     {
         var cap = step.MaxCount ?? int.MaxValue;
         var taken = 0;
@@ -43,7 +59,8 @@ internal sealed partial class SubtreeState
         }
 
         var maxDepth = step.MaxDepth ?? int.MaxValue;
-        var stack = new Stack<(TreeNode Node, int Depth)>();
+        var stack = _descendants;
+        stack.Clear();
         PushChildren(stack, start, 1);
         while (stack.Count > 0)
         {
@@ -130,8 +147,11 @@ internal sealed partial class SubtreeState
             return QueryResult.Failed(new DocError.InvalidPath(syntax.Path, syntax.Position, syntax.Reason));
         TreeNode start = _docRoot;
         if (query.From is { } from && Resolve(from, out start) is { } error) return QueryResult.Failed(error);
-        var matches = Evaluate(path.Segments, 0, path.Segments.Length, [start], null);
-        matches.RemoveAll(IsFixed);
+        var matches = Evaluate(path.Segments, start);
+        // The fixed roots span subtrees: the DOC actor answers for them.
+        matches.RemoveAll(static n => n.Serial <= 0);
+        // A canonical absolute path is the one node's own: no need to build it from the ancestors.
+        if (path.IsCanonical && query.From is null && matches.Count == 1) matches[0].Path ??= path.Text;
         return Result(path, matches, query.Shape);
     }
 

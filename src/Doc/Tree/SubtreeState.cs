@@ -64,13 +64,18 @@ internal sealed partial class SubtreeState
 
     public bool IsFixed(TreeNode node) => node.Serial <= 0;
 
+    /// <summary>A node's canonical path, built once per node (and its ancestors) and then kept on it.</summary>
     public string PathOf(TreeNode node)
     {
+        if (node.Path is { } known) return known;
         if (node == _docRoot) return "/";
-        if (node == _fixedRoot) return "/" + RootName;
-        var names = new Stack<string>();
-        for (var n = node; n is not null && n.Serial > 0; n = n.Parent) names.Push(DocPathParser.EncodeName(n.Name));
-        return "/" + RootName + "/" + string.Join('/', names);
+        if (node == _fixedRoot) return _fixedRoot.Path ??= "/" + RootName;
+        var unknown = new Stack<TreeNode>();
+        var n = node;
+        for (; n.Path is null && n.Serial > 0; n = n.Parent!) unknown.Push(n);
+        var path = n.Serial > 0 ? n.Path! : PathOf(n);
+        while (unknown.TryPop(out var next)) path = next.Path = path + "/" + DocPathParser.EncodeName(next.Name);
+        return path;
     }
 
     private Writer Intern(Writer writer)
@@ -169,6 +174,22 @@ internal sealed partial class SubtreeState
         node.Version++;
     }
 
+    /// <summary>Whether every one of these properties was last set (or, never set, inserted) by the writer.</summary>
+    private static bool OwnsAll(Writer writer, TreeNode node, PropertyMap values)
+    {
+        foreach (var (key, _) in values)
+            if ((node.ExplicitStamp(key)?.Writer ?? node.Inserted.Writer) != writer) return false;
+        return true;
+    }
+
+    /// <summary>What <see cref="ApplyPropertiesSet"/> followed by <see cref="Compact"/> leaves when the writer owns every property set.</summary>
+    private void ApplyOwnedSet(TreeNode node, PropertyMap values)
+    {
+        ++_seq;
+        node.Properties = node.Properties.SetItems(values);
+        node.Version++;
+    }
+
     private void ApplyPropertiesRemoved(Writer writer, PropertiesRemoved e)
     {
         var stamp = new Stamp(writer, ++_seq);
@@ -199,7 +220,16 @@ internal sealed partial class SubtreeState
     private void Compact(Writer writer, int from)
     {
         var log = _undo[writer];
-        Dictionary<(long Serial, string Key), Stamp?>? owners = null;
+        // Nearly every batch is one change of one property the writer already owns: drop it outright.
+        if (from == log.Count - 1 && log[from] is UndoEntry.Properties { Changes.Length: 1 } single && NodeAnywhere(single.Serial) is { } target
+            && (single.Changes[0].PreviousStamp?.Writer ?? target.Inserted.Writer) == writer)
+        {
+            log.RemoveAt(from);
+            target.SetStamp(single.Changes[0].Key, single.Changes[0].PreviousStamp);
+            return;
+        }
+        // Batches are small: the properties taken over so far are few, so a list searched in order does.
+        List<(long Serial, string Key, Stamp? Stamp)>? owners = null;
         for (var i = from; i < log.Count; i++)
         {
             if (log[i] is not UndoEntry.Properties entry || NodeAnywhere(entry.Serial) is not { } node) continue;
@@ -207,22 +237,23 @@ internal sealed partial class SubtreeState
             for (var c = 0; c < entry.Changes.Length; c++)
             {
                 var change = entry.Changes[c];
-                var previous = owners is not null && owners.TryGetValue((entry.Serial, change.Key), out var owner) ? owner : change.PreviousStamp;
+                var owner = owners is null ? -1 : owners.FindIndex(o => o.Serial == entry.Serial && o.Key == change.Key);
+                var previous = owner >= 0 ? owners![owner].Stamp : change.PreviousStamp;
                 var ownedBefore = (previous?.Writer ?? node.Inserted.Writer) == writer;
                 if (!ownedBefore)
                 {
                     kept?.Add(change);
                     continue;
                 }
-                kept ??= [.. entry.Changes.Take(c)];
-                (owners ??= [])[(entry.Serial, change.Key)] = previous;
+                kept ??= c == 0 ? [] : [.. entry.Changes.AsSpan(0, c)];
+                if (owner < 0) (owners ??= []).Add((entry.Serial, change.Key, previous));
             }
             if (kept is null) continue;
             if (kept.Count == 0) log.RemoveAt(i--);
             else log[i] = entry with { Changes = [.. kept] };
         }
         if (owners is null) return;
-        foreach (var ((serial, key), stamp) in owners) NodeAnywhere(serial)?.SetStamp(key, stamp);
+        foreach (var (serial, key, stamp) in owners) NodeAnywhere(serial)?.SetStamp(key, stamp);
     }
 
     /// <summary>A node whether visible or deleted (a batch may change a node, then delete it).</summary>

@@ -22,6 +22,12 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
     public List<TreeNode>? Children { get; set; }
     public long Version { get; set; } = 1;
 
+    /// <summary>
+    /// The node's canonical path once asked for. Nodes are never renamed or moved (an undone
+    /// removal puts a node back under the same parent), so it never goes stale.
+    /// </summary>
+    public string? Path { get; set; }
+
     /// <summary>The change that inserted this node.</summary>
     public Stamp Inserted { get; set; }
 
@@ -59,15 +65,28 @@ internal sealed class TreeNode(long serial, string name, string kind, PropertyMa
     /// <summary>Sets a property's stamp; null puts it back to the insertion stamp.</summary>
     public void SetStamp(string key, Stamp? stamp)
     {
-        var stamps = PropertyStamps ?? [];
-        var index = Array.FindIndex(stamps, s => s.Key == key);
+        var stamps = PropertyStamps;
+        var index = -1;
+        if (stamps is not null)
+            for (var i = 0; i < stamps.Length; i++)
+                if (stamps[i].Key == key) { index = i; break; }
         if (stamp is null)
         {
             if (index < 0) return;
-            PropertyStamps = stamps.Length == 1 ? null : [.. stamps.Where((_, i) => i != index)];
+            if (stamps!.Length == 1) { PropertyStamps = null; return; }
+            var kept = new (string, Stamp)[stamps.Length - 1];
+            Array.Copy(stamps, 0, kept, 0, index);
+            Array.Copy(stamps, index + 1, kept, index, stamps.Length - index - 1);
+            PropertyStamps = kept;
         }
-        else if (index >= 0) stamps[index] = (key, stamp.Value);
-        else PropertyStamps = [.. stamps, (key, stamp.Value)];
+        else if (index >= 0) stamps![index] = (key, stamp.Value);
+        else
+        {
+            var grown = new (string, Stamp)[(stamps?.Length ?? 0) + 1];
+            stamps?.CopyTo(grown, 0);
+            grown[^1] = (key, stamp.Value);
+            PropertyStamps = grown;
+        }
     }
 
     /// <summary>The explicit stamp of a property, null when it still carries the insertion stamp.</summary>

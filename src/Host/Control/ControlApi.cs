@@ -58,6 +58,7 @@ internal static class ControlApi
     public static int StatusOf(RunError error) => error switch
     {
         RunError.UnknownRun or RunError.UnknownCheckpoint => StatusCodes.Status404NotFound,
+        RunError.InvalidPipeline or RunError.InvalidRunId => StatusCodes.Status400BadRequest,
         _ => StatusCodes.Status409Conflict,
     };
 

@@ -1,4 +1,4 @@
-using Caiman.Host.Service;
+using Caiman.Actors;
 
 namespace Caiman.Host.Control;
 

@@ -3,7 +3,9 @@ using System.Net;
 using System.Runtime.Versioning;
 using Akka.Configuration;
 using Akka.Hosting;
+using Caiman.Actors.Hosting;
 using Caiman.Host.Control;
+using Caiman.Actors;
 using Caiman.Host.Service;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -18,9 +20,9 @@ namespace Caiman.Host.Daemon;
 /// `caiman daemon`: the engine as a long-lived service on a data directory, reached over its control
 /// API (docs/control-api.md) on a Unix socket, and optionally on 127.0.0.1 with a bearer token.
 /// </summary>
-public static class DaemonCommand
+internal static class DaemonCommand
 {
-    public static Command Create(Option<string> data)
+    public static Command Create(Globals globals)
     {
         var socket = new Option<string?>("--socket") { Description = "The control API's Unix socket (default: <data>/caiman.sock)" };
         var listenTcp = new Option<int?>("--listen-tcp")
@@ -50,14 +52,23 @@ public static class DaemonCommand
         // after SIGTERM, while the daemon needs its whole stop timeout to suspend its runs.
         command.SetAction(parse =>
         {
-            var directory = Path.GetFullPath(DataDirectory.From(parse.GetValue(data)));
+            var directory = Path.GetFullPath(globals.DataDirectoryOf(parse));
+            Config? config;
+            try
+            {
+                config = globals.ConfigOf(parse);
+            }
+            catch (ConfigFileException bad)
+            {
+                return Refuse(bad.Message);
+            }
             var settings = new DaemonSettings(
                 directory,
                 Path.GetFullPath(parse.GetValue(socket) ?? DaemonClient.SocketIn(directory)),
                 parse.GetValue(listenTcp),
                 parse.GetValue(tokenFile),
                 !parse.GetValue(noResume),
-                parse.GetValue(stopTimeout));
+                parse.GetValue(stopTimeout)) { Config = config };
             return RunAsync(settings).GetAwaiter().GetResult();
         });
         return command;
@@ -177,11 +188,11 @@ public static class DaemonCommand
         var extra = ConfigurationFactory.ParseString($"""
             akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             caiman.engine.continue-after-recovery = {(settings.Resume ? "on" : "off")}
-            """);
+            """).WithFallback(settings.Config ?? Config.Empty);
         builder.Services.AddSingleton(settings);
         builder.Services.AddSingleton<ServiceSlot>();
-        builder.Services.AddAkka("caiman", (akka, _) => akka
-            .AddHocon(InProcessService.ConfigFor(settings.DataDirectory, extra), HoconAddMode.Prepend)
+        builder.Services.AddAkka(CaimanNode.SystemName, (akka, _) => akka
+            .AddCaiman(new CaimanNodeOptions(settings.DataDirectory) { Extra = extra, WorkerCommand = LocalEngine.WorkerCommand() })
             .ConfigureLoggers(logging =>
             {
                 logging.LogLevel = Akka.Event.LogLevel.WarningLevel;

@@ -57,7 +57,7 @@ internal sealed class DaemonService(
                 "recovered {Total} runs from the journal: {GoingOn} going on{GoingOnIds}, {Waiting} paused, failed or cancelled{Resume}",
                 statuses.Length, goingOn.Count, goingOn.Count == 0 ? "" : $" ({string.Join(", ", goingOn)})", waiting.Count,
                 settings.Resume ? "" : " (--no-resume: runs interrupted by the last stop were paused)");
-            slot.Fill(InProcessService.Over(settings.DataDirectory, system, _engine));
+            slot.Fill(_engine);
             _recovered = true;
         }
         catch (Exception e)

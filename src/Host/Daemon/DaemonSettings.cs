@@ -9,6 +9,9 @@ internal sealed record DaemonSettings(
     bool Resume,
     TimeSpan StopTimeout)
 {
+    /// <summary>The config files' settings (`--config`, $CAIMAN_CONFIG), over the engine's defaults.</summary>
+    public Akka.Configuration.Config? Config { get; init; }
+
     /// <summary>
     /// How long running attempts get to finish at a shutdown: the stop timeout less what
     /// interrupting the rest takes (the engine's cancel grace period, then reverting and stopping

@@ -59,5 +59,12 @@ public sealed class DataLock : IDisposable
         }
     }
 
+    /// <summary>Completes once no process owns the data directory (the `caiman run` that held it has ended).</summary>
+    public static async Task ReleasedAsync(string directory, CancellationToken cancellationToken)
+    {
+        // A lock held by another process gives no event when it is released.
+        while (IsHeld(directory)) await Task.Delay(200, cancellationToken).ConfigureAwait(false);
+    }
+
     public void Dispose() => _file.Dispose();
 }

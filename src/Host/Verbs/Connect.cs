@@ -26,11 +26,12 @@ internal static class Connect
         Inspects,
     }
 
-    public static async Task<int> WithService(string data, Use use, Func<ICaimanService, Task<int>> work, CancellationToken token)
+    public static async Task<int> WithService(System.CommandLine.ParseResult parse, Globals globals, Use use, Func<ICaimanService, Task<int>> work, CancellationToken token)
     {
+        var data = globals.DataDirectoryOf(parse);
         try
         {
-            await using var service = await Open(data, use, token);
+            await using var service = await Open(data, globals.ConfigOf(parse), use, token);
             if (service is null) return ExitCodes.BadInput;
             return await work(service);
         }
@@ -41,6 +42,10 @@ internal static class Connect
         catch (DocException refused)
         {
             return Refused(refused.Error.Message);
+        }
+        catch (ConfigFileException bad)
+        {
+            return Refused(bad.Message);
         }
         catch (DataDirectoryInUseException busy)
         {
@@ -58,7 +63,7 @@ internal static class Connect
         return ExitCodes.BadInput;
     }
 
-    private static async Task<ICaimanService?> Open(string data, Use use, CancellationToken token)
+    private static async Task<ICaimanService?> Open(string data, Config? config, Use use, CancellationToken token)
     {
         if (await Daemon(data, token) is { } daemon) return daemon;
         // Looking at runs must not create a journal where there is none (a mistyped --data).
@@ -67,8 +72,10 @@ internal static class Connect
             Refused($"no runs in data directory '{Path.GetFullPath(data)}' (no caiman.db; pass --data, or set CAIMAN_DATA)");
             return null;
         }
-        var extra = use == Use.Inspects ? ConfigurationFactory.ParseString("caiman.engine.continue-after-recovery = off") : null;
-        return InProcessService.Start(data, Logging, extra);
+        // Looking at runs never starts their work, so it needs no worker processes either.
+        var inspects = use == Use.Inspects;
+        var extra = inspects ? ConfigurationFactory.ParseString("caiman.engine.continue-after-recovery = off").WithFallback(config ?? Config.Empty) : config;
+        return LocalEngine.Start(data, Logging, extra, workers: !inspects);
     }
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Caiman.Checkpoints;
 using Caiman.Actors.Logging;
 using Caiman.Host.Output;
+using Caiman.Actors;
 using Caiman.Host.Service;
 
 namespace Caiman.Host.Verbs;
@@ -9,23 +10,23 @@ namespace Caiman.Host.Verbs;
 /// <summary>Verbs that look at runs: their checkpoints, status, errors, log and DOC.</summary>
 internal static class QueryVerbs
 {
-    public static IEnumerable<Command> Create(Option<string> data)
+    public static IEnumerable<Command> Create(Globals globals)
     {
-        yield return List(data);
-        yield return Status(data);
-        yield return Errors(data);
-        yield return Log(data);
-        yield return Doc(data);
+        yield return List(globals);
+        yield return Status(globals);
+        yield return Errors(globals);
+        yield return Log(globals);
+        yield return Doc(globals);
     }
 
     private static Option<bool> Json() => new("--json") { Description = "Print the result as JSON" };
 
-    private static Command List(Option<string> data)
+    private static Command List(Globals globals)
     {
         var runId = RunVerbs.RunId();
         var json = Json();
         var command = new Command("list", "The run's checkpoints: state, attempts, duration, and an X where it can be resumed from") { runId, json };
-        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             var status = await service.StatusAsync(parse.GetValue(runId)!);
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(status.Checkpoints));
@@ -35,12 +36,12 @@ internal static class QueryVerbs
         return command;
     }
 
-    private static Command Status(Option<string> data)
+    private static Command Status(Globals globals)
     {
         var runId = new Argument<string?>("run-id") { Description = "The run (default: every run)", Arity = ArgumentArity.ZeroOrOne };
         var json = Json();
         var command = new Command("status", "A run's phase, progress and checkpoints; without a run id, every run") { runId, json };
-        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             if (parse.GetValue(runId) is { } id)
             {
@@ -61,14 +62,14 @@ internal static class QueryVerbs
         return command;
     }
 
-    private static Command Errors(Option<string> data)
+    private static Command Errors(Globals globals)
     {
         var runId = RunVerbs.RunId();
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Only this checkpoint's errors" };
         var kind = new Option<CheckpointErrorKind?>("--kind") { Description = "Only errors of this kind: Error, CleanupError, Repaired, Warning" };
         var json = Json();
         var command = new Command("errors", "The run's error service: every error, cleanup error, repair and warning recorded") { runId, checkpoint, kind, json };
-        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             var errors = await service.ErrorsAsync(parse.GetValue(runId)!, parse.GetValue(checkpoint), parse.GetValue(kind));
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(errors));
@@ -78,7 +79,7 @@ internal static class QueryVerbs
         return command;
     }
 
-    private static Command Log(Option<string> data)
+    private static Command Log(Globals globals)
     {
         var runId = RunVerbs.RunId();
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Only this checkpoint's lines" };
@@ -86,12 +87,12 @@ internal static class QueryVerbs
         var command = new Command("log", "The run's log: one line per entry, with run and checkpoint on each") { runId, checkpoint, follow };
         command.SetAction(async (parse, token) =>
         {
-            var directory = DataDirectory.From(parse.GetValue(data));
+            var directory = globals.DataDirectoryOf(parse);
             var (id, only, following) = (parse.GetValue(runId)!, parse.GetValue(checkpoint), parse.GetValue(follow));
             // A `caiman run` in another terminal owns the journal; its log file can still be read.
             if (await Connect.Daemon(directory, token) is null && DataLock.IsHeld(directory))
-                return await Print(LogFile.ReadAsync(RunFiles.Log(directory, id), following, LogFile.Released(directory, token), token), only, token);
-            return await Connect.WithService(directory, Connect.Use.Inspects, async service =>
+                return await Print(LogFile.ReadAsync(RunFiles.Log(directory, id), following, DataLock.ReleasedAsync(directory, token), token), only, token);
+            return await Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
             {
                 if (only is not null && !(await service.StatusAsync(id)).Checkpoints.Any(c => c.Name == only))
                     return Connect.Refused($"run '{id}' has no checkpoint '{only}'");
@@ -116,21 +117,21 @@ internal static class QueryVerbs
         return ExitCodes.Completed;
     }
 
-    private static Command Doc(Option<string> data)
+    private static Command Doc(Globals globals)
     {
         var runId = RunVerbs.RunId();
         var command = new Command("doc", "The run's Data Object Cache at its current state") { runId };
 
         var getPath = new Argument<string>("path") { Description = "A DOC path, e.g. /persistent/image or //[@File].path" };
         var get = new Command("get", "The nodes (with their subtrees) or property values a path yields, as JSON") { getPath };
-        get.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        get.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             Console.WriteLine(await service.DocGetAsync(parse.GetValue(runId)!, parse.GetValue(getPath)!));
             return ExitCodes.Completed;
         }, token));
 
         var export = new Command("export", "The whole DOC as JSON (importable)");
-        export.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        export.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             Console.WriteLine(await service.DocExportAsync(parse.GetValue(runId)!));
             return ExitCodes.Completed;
@@ -139,7 +140,7 @@ internal static class QueryVerbs
         var blamePath = new Argument<string>("path") { Description = "A DOC path; every node it matches and every node below them" };
         var json = Json();
         var blame = new Command("blame", "Which checkpoint attempt inserted and last changed each node, and set each property") { blamePath, json };
-        blame.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        blame.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             var nodes = await service.DocBlameAsync(parse.GetValue(runId)!, parse.GetValue(blamePath)!);
             if (parse.GetValue(json)) Console.WriteLine(Render.Json(nodes));

@@ -4,6 +4,7 @@ using Caiman.Actors.Protocol;
 using Caiman.Checkpoints;
 using Caiman.Checkpoints.Pipelines;
 using Caiman.Host.Output;
+using Caiman.Actors;
 using Caiman.Host.Service;
 
 namespace Caiman.Host.Verbs;
@@ -11,13 +12,13 @@ namespace Caiman.Host.Verbs;
 /// <summary>Verbs that validate pipelines and start, resume, pause and cancel runs.</summary>
 internal static class RunVerbs
 {
-    public static IEnumerable<Command> Create(Option<string> data)
+    public static IEnumerable<Command> Create(Globals globals)
     {
         yield return Validate();
-        yield return Run(data);
-        yield return Resume(data);
-        yield return Steer(data, "pause", "Start nothing new; the run pauses once its running checkpoints end", (s, id) => s.PauseAsync(id));
-        yield return Steer(data, "cancel", "Cancel the running checkpoints (their processes are killed, their changes reverted)", (s, id) => s.CancelAsync(id));
+        yield return Run(globals);
+        yield return Resume(globals);
+        yield return Steer(globals, "pause", "Start nothing new; the run pauses once its running checkpoints end", (s, id) => s.PauseAsync(id));
+        yield return Steer(globals, "cancel", "Cancel the running checkpoints (their processes are killed, their changes reverted)", (s, id) => s.CancelAsync(id));
     }
 
     private static Command Validate()
@@ -36,7 +37,7 @@ internal static class RunVerbs
         return command;
     }
 
-    private static Command Run(Option<string> data)
+    private static Command Run(Globals globals)
     {
         var pipeline = new Argument<string>("pipeline") { Description = "The pipeline file (HOCON)" };
         var runId = new Option<string?>("--run-id") { Description = "Id of the new run (default: the pipeline's name and the time)" };
@@ -59,7 +60,7 @@ internal static class RunVerbs
                 return Connect.Refused($"--pause-before: pipeline '{definition.Name}' has no checkpoint '{unknown}' (it has: {string.Join(", ", definition.Checkpoints.Select(c => c.Name))})");
             var id = parse.GetValue(runId) ?? $"{definition.Name}-{DateTime.UtcNow:yyyyMMdd-HHmmss}";
             if (!ValidRunId(id)) return Connect.Refused($"--run-id '{id}': use 1-128 letters, digits, '.', '_' or '-'");
-            return await Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Runs, async service =>
+            return await Connect.WithService(parse, globals, Connect.Use.Runs, async service =>
             {
                 var started = await service.StartAsync(id, definition, pauses, parse.GetValue(dryRun));
                 return await Follow(service, started, $"run {id} started ({service.Where}): pipeline '{definition.Name}', {definition.Checkpoints.Length} checkpoints", parse.GetValue(plain), token);
@@ -68,14 +69,14 @@ internal static class RunVerbs
         return command;
     }
 
-    private static Command Resume(Option<string> data)
+    private static Command Resume(Globals globals)
     {
         var runId = RunId();
         var from = new Option<string?>("--from") { Description = "Reset this checkpoint and everything depending on it (their DOC changes reverted) and run them again" };
         var pauseBefore = PauseBefore();
         var plain = Plain();
         var command = new Command("resume", "Go on with a paused, failed, cancelled or interrupted run and follow it to its end") { runId, from, pauseBefore, plain };
-        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Runs, async service =>
+        command.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Runs, async service =>
         {
             var id = parse.GetValue(runId)!;
             var fromCheckpoint = parse.GetValue(from);
@@ -85,11 +86,11 @@ internal static class RunVerbs
         return command;
     }
 
-    private static Command Steer(Option<string> data, string name, string description, Func<ICaimanService, string, Task<RunStatus>> act)
+    private static Command Steer(Globals globals, string name, string description, Func<ICaimanService, string, Task<RunStatus>> act)
     {
         var runId = RunId();
         var command = new Command(name, description) { runId };
-        command.SetAction((parse, token) => Connect.WithService(DataDirectory.From(parse.GetValue(data)), Connect.Use.Inspects, async service =>
+        command.SetAction((parse, token) => Connect.WithService(parse, globals, Connect.Use.Inspects, async service =>
         {
             var status = await act(service, parse.GetValue(runId)!);
             Console.WriteLine($"run {status.RunId}: {Render.Phase(status.Phase)}");

@@ -29,6 +29,12 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
     private static readonly CheckpointError Error = new("build", 2, CheckpointErrorKind.Repaired, "System.IO.IOException", "retried a read",
         ImmutableSortedDictionary<string, string>.Empty.Add("path", "/dev/sda"), At);
 
+    /// <summary>An actor with a fixed path, so that refs in the golden files do not depend on the order tests ran in.</summary>
+    private IActorRef Named => ((ExtendedActorSystem)Sys).Provider.ResolveActorRef("akka://test/user/golden");
+
+    private AttemptSpec Spec => new("r1", ImagePipeline.Checkpoints[1], 2, new Caiman.Doc.Model.Writer("r1", "build", 2), false, "/srv/pipelines",
+        Named, Named, Named, TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30), CheckpointIsolation.Process);
+
     private object[] Samples() =>
     [
         new StartRun("r1", ImagePipeline, ["build"], true),
@@ -38,8 +44,8 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
         new GetRunStatus("r1"),
         new GetErrors("r1", "build", CheckpointErrorKind.Error),
         new GetDoc("r1"),
-        new SubscribeProgress("r1", TestActor),
-        new UnsubscribeProgress("r1", TestActor),
+        new SubscribeProgress("r1", Named),
+        new UnsubscribeProgress("r1", Named),
         new SuspendRun("r1", TimeSpan.FromSeconds(20)),
         ListRuns.Instance,
         new RunList(["r1", "r2"]),
@@ -49,11 +55,27 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
             [new CheckpointStatus("build", CheckpointState.Running, 2, true, 50, "copying", At, TimeSpan.FromSeconds(1), "cross build", ["prepare"])], At, null)),
         new RunStatus("r1", RunPhase.Completed, "image", 100, TimeSpan.Zero, false, [], [], At, At),
         new ErrorsResult("r1", [Error], null),
-        new DocAddress("r1", TestActor, new RunError.UnknownRun("r1")),
+        new DocAddress("r1", Named, new RunError.UnknownRun("r1")),
+        RunReply.Refused(new RunError.InvalidPipeline("r1", ["crash.conf:3: checkpoint 'b': 'after' names unknown checkpoint 'c'"])),
+        RunReply.Refused(new RunError.InvalidRunId("../x", "character '/' at position 3 is not allowed")),
+        RunReply.Refused(new RunError.RunDamaged("r1", "journal read failed")),
+        new ForgetRun("r1"),
+        new RunForgotten("r1", At),
+        Spec,
+        new StartAttempt(Spec, Named),
+        new AttemptAccepted("build", 2, Named, Named, "akka.ssl.tcp://caiman@127.0.0.1:4000"),
+        new AttemptRefused("build", 2, "no worker"),
+        new AbandonAttempt("r1", "build", 2),
+        new AttemptAbandoned("build", 2),
+        new AttemptLost("build", 2, "worker exited: signal 9"),
+        new AppendLog("build", 2, LogLevel.Warning, "disk almost full", At),
+        new WorkerReady(3, Named, 4242),
+        new AttemptEnded("r1", "build", 2, true),
+        StopWorker.Instance,
         new RunProgress("r1", RunPhase.Running, 12, null, "build", CheckpointState.Running, 40, "copying"),
         new AttemptProgressed("build", 1, 40, "copying"),
         new AttemptErrorReported(Error),
-        new RecordProcessLaunch("build", 1, new ProcessLaunch(4242, 4242, 123456, "make ARCH=x86")),
+        new RecordProcessLaunch("build", 1, new ProcessLaunch(4242, 4242, 123456, "make ARCH=x86") { BootId = "b0", Node = "akka://caiman", Machine = "m0" }),
         new ProcessLaunchRecorded(4242),
         new CancelAttempt(StopReason.Timeout),
         new AttemptFinished("build", 1, AttemptOutcome.Failed, Error),
@@ -98,6 +120,40 @@ public sealed class RunSerializerSpec(ITestOutputHelper output) : EngineSpec(out
             Assert.Equal(System.Text.Encoding.UTF8.GetString(bytes), System.Text.Encoding.UTF8.GetString(serializer.ToBinary(back)));
         }
     }
+
+    /// <summary>
+    /// Golden files: a checked-in copy of every message under its manifest, read back and written
+    /// again, so that a rename cannot silently break old journals or a worker of another version.
+    /// Set CAIMAN_UPDATE_GOLDEN=1 to rewrite them after a deliberate change (and say why in the commit).
+    /// </summary>
+    [Fact]
+    public void Every_run_message_should_match_its_golden_file_both_ways()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new PauseRun("r1"));
+        var directory = Path.Combine(GoldenRoot(), "golden");
+        var update = Environment.GetEnvironmentVariable("CAIMAN_UPDATE_GOLDEN") == "1";
+        foreach (var sample in Samples().DistinctBy(s => s.GetType()))
+        {
+            var manifest = serializer.Manifest(sample);
+            var file = Path.Combine(directory, manifest + ".json");
+            var json = System.Text.Encoding.UTF8.GetString(serializer.ToBinary(sample));
+            if (update)
+            {
+                Directory.CreateDirectory(directory);
+                File.WriteAllText(file, json + "\n");
+            }
+            Assert.True(File.Exists(file), $"no golden file for {manifest}: run with CAIMAN_UPDATE_GOLDEN=1 and commit {file}");
+            var golden = File.ReadAllText(file).TrimEnd('\n');
+            Assert.Equal(golden, json);
+            var back = serializer.FromBinary(System.Text.Encoding.UTF8.GetBytes(golden), manifest);
+            Assert.Equal(golden, System.Text.Encoding.UTF8.GetString(serializer.ToBinary(back)));
+        }
+        var files = Directory.GetFiles(directory, "*.json").Select(f => Path.GetFileNameWithoutExtension(f)).ToHashSet();
+        Assert.Equal(RunSerializer.Manifests.Values.Order(), files.Order());
+    }
+
+    /// <summary>The source directory of this spec (golden files live beside it, not in the build output).</summary>
+    private static string GoldenRoot([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;
 
     [Fact]
     public void Pipeline_should_come_back_whole_from_the_journal_form()

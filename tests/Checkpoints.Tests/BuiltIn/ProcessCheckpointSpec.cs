@@ -219,6 +219,7 @@ public sealed class ProcessCheckpointSpec : IAsyncLifetime
                 Errors = context.Errors,
                 BaseDirectory = context.BaseDirectory,
                 Launches = context.Launches,
+                ProcessHost = context.ProcessHost,
                 KillGracePeriod = context.KillGracePeriod,
             }, cancellationToken);
         }

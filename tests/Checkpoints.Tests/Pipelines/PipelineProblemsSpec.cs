@@ -87,7 +87,7 @@ public sealed class PipelineProblemsSpec
         // Then the key and the known keys are named
         Assert.Equal(3, problem.Line);
         Assert.Null(problem.Checkpoint);
-        Assert.Equal("unknown key 'paralelism' in the pipeline block; known keys: name, description, stop-on-error, parallelism, checkpoints", problem.Message);
+        Assert.Equal("unknown key 'paralelism' in the pipeline block; known keys: name, description, stop-on-error, parallelism, isolation, checkpoints", problem.Message);
     }
 
     [Fact]
@@ -566,7 +566,7 @@ public sealed class PipelineProblemsSpec
         Assert.Equal(
         [
             "3 : 'parallelism' must be a whole number of at least 1, not '0'",
-            "4 : unknown key 'colour' in the pipeline block; known keys: name, description, stop-on-error, parallelism, checkpoints",
+            "4 : unknown key 'colour' in the pipeline block; known keys: name, description, stop-on-error, parallelism, isolation, checkpoints",
             "6 prepare: 'estimate' must be a duration such as 500ms, 2s, 10m, 1h or 1d (a bare number is seconds), not 'later'",
             "7 bad/name: invalid name 'bad/name': character '/' at position 4 is not allowed; use letters, digits, '.', '_' and '-'",
             "8 build: unknown type 'nope'; known types: fake, process",

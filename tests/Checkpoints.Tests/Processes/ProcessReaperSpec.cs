@@ -42,11 +42,12 @@ public sealed class ProcessReaperSpec : IDisposable
     }
 
     [Fact]
-    public async Task Reaper_should_say_once_everything_of_the_launches_is_dead()
+    public async Task Supervisor_should_say_once_everything_of_the_launches_is_dead()
     {
         var (launch, _) = await Orphan("sleep 600 & echo ready; wait");
+        using var system = Akka.Actor.ActorSystem.Create("reaper", CheckpointsConfig.Default());
 
-        var gone = await ProcessReaper.KillOrphansAsync([launch], TimeSpan.FromSeconds(20));
+        var gone = await ProcessHost.For(system).ReapAsync([launch], TimeSpan.FromSeconds(20));
 
         Assert.True(gone);
         Assert.Empty(Procs.LiveInSession(launch.ProcessGroup));

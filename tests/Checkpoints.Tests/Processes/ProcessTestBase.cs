@@ -26,7 +26,7 @@ public abstract class ProcessTestBase : Akka.TestKit.Xunit2.TestKit
     private static readonly Config SpecConfig = ConfigurationFactory.ParseString("""
             akka.loglevel = WARNING
             caiman.doc.ask-timeout = 10s
-            """).WithFallback(VerifiedMessages.InMemory);
+            """).WithFallback(VerifiedMessages.InMemory).WithFallback(CheckpointsConfig.Default());
 
     private int _attempts;
 
@@ -46,7 +46,7 @@ public abstract class ProcessTestBase : Akka.TestKit.Xunit2.TestKit
     protected Attempt NewAttempt(TimeSpan? killGracePeriod = null, Func<ProcessLaunch, Task>? onRecord = null)
     {
         var writer = new Writer(RunId, "build", Interlocked.Increment(ref _attempts));
-        return new Attempt(writer, Doc.As(writer), WorkDirectory, killGracePeriod ?? TimeSpan.FromSeconds(5), onRecord);
+        return new Attempt(writer, Doc.As(writer), WorkDirectory, killGracePeriod ?? TimeSpan.FromSeconds(5), onRecord, ProcessHost.For(Sys));
     }
 
     protected override void AfterAll()
@@ -66,7 +66,7 @@ public abstract class ProcessTestBase : Akka.TestKit.Xunit2.TestKit
 /// <summary>One attempt's context and what its services were given.</summary>
 public sealed class Attempt
 {
-    public Attempt(Writer writer, DocClient doc, string baseDirectory, TimeSpan killGracePeriod, Func<ProcessLaunch, Task>? onRecord)
+    public Attempt(Writer writer, DocClient doc, string baseDirectory, TimeSpan killGracePeriod, Func<ProcessLaunch, Task>? onRecord, ProcessHost processHost)
     {
         Writer = writer;
         Launches = new RecordingLaunches(onRecord);
@@ -80,6 +80,7 @@ public sealed class Attempt
             Errors = Errors,
             BaseDirectory = baseDirectory,
             Launches = Launches,
+            ProcessHost = processHost,
             KillGracePeriod = killGracePeriod,
         };
     }

@@ -56,6 +56,25 @@ public sealed class DocActorSpec(ITestOutputHelper output) : DocSpec(output)
     }
 
     [Fact]
+    public async Task Doc_should_read_the_path_language_as_the_original_did()
+    {
+        var doc = await TargetDoc();
+
+        var trailingSlash = await doc.FindAsync("/persistent/target/");
+        var unlimited = await doc.FindValuesAsync("//[@Disk?0].name");
+        var split = await doc.FindValuesAsync("//[@Disk][#1].name");
+        var children = await doc.GetChildrenAsync("/persistent/target");
+
+        Assert.Equal(["/persistent/target"], trailingSlash.Select(n => n.Path));
+        Assert.Equal(["c0t0d0", "c0t1d0", "ramdisk"], unlimited.Select(v => v.ToText()));
+        Assert.Equal(["c0t0d0"], split.Select(v => v.ToText()));
+        Assert.Equal(["disk", "disk"], children.Select(n => n.Name));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => doc.GetDescendantsAsync("/", null, "Disk", maxDepth: -1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => doc.GetChildrenAsync("/persistent/target", maxCount: 0));
+        Assert.IsType<DocError.InvalidPath>(await Refused(() => doc.FindAsync("//[@Disk?-1]")));
+    }
+
+    [Fact]
     public async Task Doc_should_change_one_of_same_named_siblings_by_id_and_refuse_the_ambiguous_path()
     {
         var doc = await TargetDoc();
@@ -143,13 +162,13 @@ public sealed class DocActorSpec(ITestOutputHelper output) : DocSpec(output)
 
         await doc.InsertAsync("/persistent", new InsertPosition.Before("build"), Node("logs"));
         await doc.InsertAsync("/persistent", new InsertPosition.After("build"), Node("image", "Image"));
-        var order = (await doc.FindAsync("/persistent/")).Select(n => n.Name).ToList();
+        var order = (await doc.GetChildrenAsync("/persistent")).Select(n => n.Name).ToList();
         await doc.DeleteChildrenAsync("/persistent", kind: "Image");
         await doc.DeleteAsync("/persistent/logs");
         var nothing = await Refused(() => doc.DeleteChildrenAsync("/persistent", name: "image", errorIfNone: true));
 
         Assert.Equal(["target", "logs", "build", "image"], order);
-        Assert.Equal(["target", "build"], (await doc.FindAsync("/persistent/")).Select(n => n.Name));
+        Assert.Equal(["target", "build"], (await doc.GetChildrenAsync("/persistent")).Select(n => n.Name));
         Assert.IsType<DocError.NothingMatched>(nothing);
     }
 
@@ -227,6 +246,18 @@ public sealed class DocActorSpec(ITestOutputHelper output) : DocSpec(output)
 
         Assert.Equal("mkdir -p /tmp/build && fmt c0t0d0,c0t1d0,ramdisk", command);
         Assert.Equal("disks='c0t0d0' 'c0t1d0' 'ramdisk'", quoted);
+    }
+
+    [Fact]
+    public async Task Doc_should_refuse_to_fill_a_reference_that_matches_nothing_unless_it_is_optional()
+    {
+        var doc = await TargetDoc();
+
+        var typo = Assert.IsType<DocError.TemplatePathEmpty>(await Refused(() => doc.SubstituteAsync("rm -rf %{/persistent/build.dirr}/image")));
+        var optional = await doc.SubstituteAsync("ls %{?/persistent/build.dirr}/image");
+
+        Assert.Equal(("rm -rf %{/persistent/build.dirr}/image", "/persistent/build.dirr"), (typo.Template, typo.Path));
+        Assert.Equal("ls /image", optional);
     }
 
     [Fact]

@@ -41,6 +41,25 @@ public abstract class DocSpec(ITestOutputHelper output, Config? persistence = nu
     /// <summary>The whole DOC as JSON text: what "unchanged" and "recovered exactly" are checked against.</summary>
     protected static async Task<string> Snapshot(DocClient doc) => (await doc.ExportAsync()).ToJsonString();
 
+    /// <summary>
+    /// Streams <paramref name="writes"/> direct writes from <paramref name="writer"/>'s client,
+    /// alternating between two paths, while <paramref name="doc"/> fences that writer; then one
+    /// more write after the fence, and the engine's revert. Returns the streamed replies and the
+    /// late write's error.
+    /// </summary>
+    protected static async Task<(List<MutationResult> Replies, DocError Late)> WritesRacingAFence(
+        DocClient doc, DocClient writer, Akka.TestKit.TestProbe replies, int writes, string evenPath, string oddPath)
+    {
+        var fence = doc.FenceAsync(writer.Writer);
+        for (var i = 1; i <= writes; i++)
+            writer.Tell(new Mutate(writer.Writer, [new Mutation.SetProperties(i % 2 == 0 ? evenPath : oddPath, PropertyMap.Of(("n", DocValue.From(i))))]), replies.Ref);
+        await fence;
+        var late = await Refused(() => writer.SetAsync(oddPath, "late", true));
+        var results = replies.ReceiveN(writes, TimeSpan.FromSeconds(30)).Cast<MutationResult>().ToList();
+        await doc.RevertAsync(writer.Writer);
+        return (results, late);
+    }
+
     protected static async Task<DocError> Refused(Func<Task> action)
     {
         var refused = await Assert.ThrowsAsync<DocException>(action);

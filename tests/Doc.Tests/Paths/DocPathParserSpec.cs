@@ -94,12 +94,43 @@ public sealed class DocPathParserSpec
     }
 
     [Fact]
-    public void Parser_should_read_a_trailing_slash_as_any_child()
+    public void Parser_should_ignore_a_trailing_slash_after_a_step_as_the_original_did()
     {
+        // The 2010 DOC's find_path read '/child_1/' as '/child_1'; '/' alone is still the root's children.
         var path = Parsed("/a/");
-        Assert.Equal(2, path.Segments.Length);
-        AssertSegment(path.Segments[0], PathAxis.Child, "a", 0);
-        AssertSegment(path.Segments[1], PathAxis.Child, null, 2);
+        AssertSegment(Assert.Single(path.Segments), PathAxis.Child, "a", 0);
+        AssertSegment(Assert.Single(Parsed("/").Segments), PathAxis.Child, null, 0);
+        Assert.Equal(2, Parsed("/a//").Segments.Length);
+    }
+
+    [Theory]
+    [InlineData("/a/b-c_d~", true)]
+    [InlineData("/", false)]
+    [InlineData("/a/", false)]
+    [InlineData("/a.p", false)]
+    [InlineData("/a[@K]", false)]
+    [InlineData("//a", false)]
+    [InlineData("/a%2Fb", false)]
+    public void Parser_should_say_when_the_text_is_the_canonical_path_of_what_it_names(string text, bool canonical)
+    {
+        Assert.Equal(canonical, Parsed(text).IsCanonical);
+    }
+
+    [Fact]
+    public void Parser_should_read_max_depth_zero_as_unlimited()
+    {
+        AssertSegment(Assert.Single(Parsed("//a[?0]").Segments), PathAxis.Descendant, "a", 0);
+        Assert.Equal("duplicate '?' (max depth) constraint", Rejected("//a[?0?1]").Reason);
+    }
+
+    [Fact]
+    public void Parser_should_gather_constraints_split_over_brackets()
+    {
+        var path = Parsed("//a[@K][#1][?2].p");
+        AssertSegment(Assert.Single(path.Segments), PathAxis.Descendant, "a", 0, kind: "K", count: 1, depth: 2);
+        Assert.Equal("p", path.Property);
+        var duplicate = Rejected("/a[#1][#2]");
+        Assert.Equal((7, "duplicate '#' (max count) constraint"), (duplicate.Position, duplicate.Reason));
     }
 
     [Fact]
@@ -206,9 +237,9 @@ public sealed class DocPathParserSpec
     [InlineData("/a[#]", 4)]
     [InlineData("/a[#-1]", 4)]
     [InlineData("/a[?]", 3)]
-    [InlineData("//a[?0]", 5)]
+    [InlineData("//a[?-1]", 5)]
     [InlineData("/a[#99999999999]", 4)]
-    [InlineData("/a[#1][@B]", 6)]
+    [InlineData("/a[#1][]", 7)]
     [InlineData("/a[#1]b", 6)]
     [InlineData("/a]", 2)]
     [InlineData("/a/b%C3", 4)]

@@ -88,9 +88,24 @@ public sealed class DocTemplateSpec
     }
 
     [Fact]
-    public async Task Template_should_render_a_reference_without_values_as_empty()
+    public async Task Template_should_refuse_a_reference_that_matches_nothing_naming_the_template_and_the_path()
     {
-        Assert.Equal("[]", await Render("[%{/none.v}]", new TemplateOptions(Quoting: TemplateQuoting.Shell)));
+        // The 2010 DOC raised ObjectNotFoundError here; an empty value would turn 'rm -rf %{typo}/image' into 'rm -rf /image'.
+        var refused = await Assert.ThrowsAsync<Caiman.Doc.Client.DocException>(async () => await Render("rm -rf %{/none.v}/image"));
+
+        var empty = Assert.IsType<Caiman.Doc.Protocol.DocError.TemplatePathEmpty>(refused.Error);
+        Assert.Equal(("rm -rf %{/none.v}/image", "/none.v", 7), (empty.Template, empty.Path, empty.Position));
+        Assert.Equal("%{/none.v} at position 7 of 'rm -rf %{/none.v}/image' matches nothing in the DOC (write %{?/none.v} where an empty value is meant)", refused.Message);
+    }
+
+    [Fact]
+    public async Task Template_should_render_an_optional_reference_without_values_as_empty()
+    {
+        Assert.Equal("[]", await Render("[%{?/none.v}]", new TemplateOptions(Quoting: TemplateQuoting.Shell)));
+        Assert.Equal("c0t0d0", await Render("%{?/disk.name}"));
+        var reference = Assert.IsType<TemplatePart.Reference>(DocTemplate.Parse("x %{?/disk.name}").Parts[1]);
+        Assert.Equal((true, 2, "%{?/disk.name}"), (reference.Optional, reference.Position, reference.Text));
+        Assert.Equal(5, Rejected("x %{?disk}").Position);
     }
 
     [Theory]

@@ -41,16 +41,47 @@ public sealed class DaemonServeSpec(ServingDaemon serving) : IClassFixture<Servi
         """;
 
     [Fact]
-    public void Daemon_should_listen_on_a_socket_only_its_owner_may_use_and_on_no_tcp_port()
+    public void Daemon_should_listen_on_a_socket_only_its_owner_may_use_and_on_tcp_only_for_its_workers_on_loopback()
     {
         // Given a running daemon (the fixture)
         // When its listeners are looked at
         var mode = File.GetUnixFileMode(serving.Daemon.Socket);
         var tcpListeners = TcpListenersOf(serving.Daemon.Process.Pid);
 
-        // Then
+        // Then the socket is its owner's, and the one TCP port (worker processes join over it) is on 127.0.0.1
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
-        Assert.Empty(tcpListeners);
+        var listener = Assert.Single(tcpListeners);
+        Assert.Contains(listener.Address, new[] { "0100007F", "0000000000000000FFFF00000100007F" });
+    }
+
+    [Fact]
+    public async Task Daemon_workers_port_should_refuse_a_peer_without_the_engines_certificate()
+    {
+        // Given the daemon's one TCP port, and a certificate of our own
+        var port = Assert.Single(TcpListenersOf(serving.Daemon.Process.Pid)).Port;
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=intruder", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var mine = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+
+        // When a peer presents it
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        var refused = await Record.ExceptionAsync(async () =>
+        {
+            await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+            {
+                TargetHost = "caiman",
+                ClientCertificates = [mine],
+            });
+            // TLS 1.3 may finish the client's side first: the server's refusal then ends the stream.
+            var buffer = new byte[1];
+            if (await tls.ReadAsync(buffer) == 0) throw new IOException("closed by the daemon");
+        });
+
+        // Then the daemon will not talk to it
+        Assert.NotNull(refused);
+        Assert.True(refused is System.Security.Authentication.AuthenticationException or IOException, refused.ToString());
     }
 
     [Fact]
@@ -107,17 +138,17 @@ public sealed class DaemonServeSpec(ServingDaemon serving) : IClassFixture<Servi
     }
 
     /// <summary>The TCP ports a process listens on: its socket inodes matched against /proc/net/tcp{,6} rows in state LISTEN.</summary>
-    private static List<string> TcpListenersOf(int pid)
+    private static List<(string Address, int Port)> TcpListenersOf(int pid)
     {
         var inodes = new HashSet<string>();
         foreach (var fd in System.IO.Directory.EnumerateFileSystemEntries($"/proc/{pid}/fd"))
             if (new FileInfo(fd).LinkTarget is { } target && target.StartsWith("socket:[", StringComparison.Ordinal))
                 inodes.Add(target["socket:[".Length..^1]);
-        var listeners = new List<string>();
+        var listeners = new List<(string Address, int Port)>();
         foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists))
             foreach (var row in File.ReadLines(table).Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)))
                 if (row[3] == "0A" && inodes.Contains(row[9]))
-                    listeners.Add(row[1]);
+                    listeners.Add((row[1][..row[1].IndexOf(':')], Convert.ToInt32(row[1][(row[1].IndexOf(':') + 1)..], 16)));
         return listeners;
     }
 }

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Caiman.Checkpoints;
 using Caiman.Checkpoints.Pipelines;
 using Caiman.Host.Control;
+using Caiman.Actors;
 using Caiman.Host.Service;
 
 namespace Caiman.Host.Tests.Daemon;

@@ -3,18 +3,21 @@ using Caiman.Checkpoints;
 using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Protocol;
 
-namespace Caiman.Host.Service;
+namespace Caiman.Actors;
 
 /// <summary>
-/// What the verbs of `caiman` need from an engine: the one in this process (<see cref="InProcessService"/>),
-/// or a daemon's over its control API. Refusals are <see cref="Caiman.Actors.RunException"/> (run
-/// errors) and <see cref="Caiman.Doc.Client.DocException"/> (DOC errors), whichever side they come from.
+/// What the engine offers, whoever asks: the engine itself (<see cref="CaimanEngine"/>) implements
+/// it, and a daemon's control API carries the same calls over HTTP. The engine checks everything it
+/// is given (run ids, pipelines, checkpoint names), whichever way it came. Refusals are
+/// <see cref="RunException"/> (run errors) and <see cref="Caiman.Doc.Client.DocException"/> (DOC
+/// errors), whichever side they come from.
 /// </summary>
 public interface ICaimanService : IAsyncDisposable
 {
     /// <summary>Where the engine runs, for messages: "in this process" or the daemon's address.</summary>
     string Where { get; }
 
+    /// <summary>Starts a new run; the pipeline is validated as `caiman validate` validates it (<see cref="RunError.InvalidPipeline"/>).</summary>
     Task<RunStatus> StartAsync(string runId, PipelineDefinition pipeline, IReadOnlyList<string> pauseBefore, bool dryRun);
 
     Task<RunStatus> ResumeAsync(string runId, string? from, IReadOnlyList<string> pauseBefore);
@@ -25,7 +28,7 @@ public interface ICaimanService : IAsyncDisposable
 
     Task<RunStatus> StatusAsync(string runId);
 
-    /// <summary>Every run known to the data directory, oldest first.</summary>
+    /// <summary>Every run known to the journal, oldest first; a run that cannot be read is listed as damaged, never hiding the others.</summary>
     Task<IReadOnlyList<RunStatus>> ListAsync();
 
     Task<IReadOnlyList<CheckpointError>> ErrorsAsync(string runId, string? checkpoint, CheckpointErrorKind? kind);

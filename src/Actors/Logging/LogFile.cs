@@ -1,18 +1,12 @@
 using System.Runtime.CompilerServices;
 
-namespace Caiman.Host.Service;
+namespace Caiman.Actors.Logging;
 
 /// <summary>Reading a run's log file, optionally following it as it grows.</summary>
 public static class LogFile
 {
     /// <summary>Whether a line of the run log belongs to the checkpoint (its <c>checkpoint=</c> field).</summary>
     public static bool IsOf(string line, string checkpoint) => line.Contains($" checkpoint={checkpoint} ", StringComparison.Ordinal);
-
-    /// <summary>Completes once no process owns the data directory (the `caiman run` that held it has ended).</summary>
-    public static async Task Released(string data, CancellationToken cancellationToken)
-    {
-        while (DataLock.IsHeld(data)) await Task.Delay(200, cancellationToken).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// The file's lines; with <paramref name="follow"/>, also the lines written later, until
