@@ -2,7 +2,7 @@ namespace Caiman.Engine.Bench;
 
 public static class Program
 {
-    private static readonly string[] Selections = ["all", "overhead", "floor", "chain-sqlite", "chain-inmem", "wide", "wide-sqlite", "wide-inmem", "resume", "makespan", "cancel"];
+    private static readonly string[] Selections = ["all", "overhead", "floor", "chain-sqlite", "chain-inmem", "wide", "wide-sqlite", "wide-inmem", "resume", "makespan", "cancel", "many-runs"];
 
     public static async Task<int> Main(string[] args)
     {
@@ -37,6 +37,7 @@ public static class Program
             if (Runs("resume")) await Section(ctx, "resume", () => ResumeBench.Run(ctx));
             if (Runs("makespan")) await Section(ctx, "sleep graph", () => MakespanBench.Run(ctx));
             if (Runs("cancel")) await Section(ctx, "cancel", () => CancelBench.Run(ctx));
+            if (Runs("many-runs")) await Section(ctx, "many runs at once", () => ManyRunsBench.Run(ctx));
         }
         finally
         {

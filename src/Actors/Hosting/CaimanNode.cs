@@ -52,6 +52,9 @@ public static class CaimanNode
             akka.loglevel = WARNING
             akka.stdout-loglevel = WARNING
             akka.loggers = ["Akka.Hosting.Logging.LoggerFactoryLogger, Akka.Hosting"]
+            # The host owns SIGINT and SIGTERM (a run cancels or suspends its attempts first): Akka's
+            # own hook would terminate the actor system under the runs' feet.
+            akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
             caiman.engine.data-directory = {Quote(data)}
             """);
         var setups = ImmutableArray.CreateBuilder<Setup>();
