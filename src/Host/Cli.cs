@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using Caiman.Host.Control;
 using Caiman.Host.Daemon;
 using Caiman.Host.Verbs;
@@ -9,6 +11,38 @@ namespace Caiman.Host;
 /// <summary>The verbs of the `caiman` command and the options they share.</summary>
 internal static class Cli
 {
+    // No response files: with them any argument starting with '@' names a file to splice in, so
+    // `caiman doc r get @/etc/passwd` printed that file's lines in its error messages.
+    private static readonly ParserConfiguration Parsing = new() { ResponseFileTokenReplacer = null };
+
+    /// <summary>Parses the arguments as the `caiman` command does.</summary>
+    public static ParseResult Parse(IReadOnlyList<string> args) => Build().Parse(args, Parsing);
+
+    /// <summary>
+    /// Parses and runs the arguments. A usage error (an unknown verb or option, a missing argument,
+    /// a bad option value) prints the parser's message on stderr and exits 2, as bad input does.
+    /// </summary>
+    public static async Task<int> RunAsync(IReadOnlyList<string> args, InvocationConfiguration? invocation = null)
+    {
+        var parsed = Parse(args);
+        if (parsed.Action is not ParseErrorAction errors)
+            return await parsed.InvokeAsync(invocation);
+        // The parser's own messages and typo hints, all on stderr, without the whole help text after them.
+        var error = invocation?.Error ?? Console.Error;
+        errors.ShowHelp = false;
+        await parsed.InvokeAsync(new InvocationConfiguration { Output = error, Error = error });
+        await error.WriteLineAsync($"Run 'caiman {(Verb(parsed.CommandResult) is { } verb ? verb + " " : "")}--help' for usage.");
+        return ExitCodes.BadInput;
+    }
+
+    // The verb under the root that the arguments reached, if any.
+    private static string? Verb(CommandResult? result)
+    {
+        while (result?.Parent is CommandResult parent && parent.Command is not RootCommand)
+            result = parent;
+        return result?.Command is RootCommand ? null : result?.Command.Name;
+    }
+
     public static RootCommand Build()
     {
         var data = new Option<string>("--data")
@@ -24,36 +58,11 @@ internal static class Cli
         };
         var globals = new Globals(data, config);
         var root = new RootCommand("caiman: run pipelines of checkpoints; pause, resume, cancel and inspect runs") { data, config };
-        foreach (var verb in RunVerbs.Create(globals).Concat(QueryVerbs.Create(globals)).Append(DaemonCommand.Create(globals)).Append(WorkerVerb.Create()).Append(DemoVerb(data)))
+        foreach (var verb in RunVerbs.Create(globals).Concat(QueryVerbs.Create(globals)).Append(DaemonCommand.Create(globals)).Append(WorkerVerb.Create()))
             root.Subcommands.Add(verb);
         // Every verb goes to the daemon serving the data directory when one answers.
         Connect.Daemon = DaemonClient.TryConnectAsync;
         return root;
-    }
-
-    private static Command DemoVerb(Option<string> data)
-    {
-        var command = new Command("demo", "A DOC demo: writes from three checkpoints, a revert, and recovery after a restart");
-        command.SetAction(async (parse, _) =>
-        {
-            var directory = DataDirectory.From(parse.GetValue(data));
-            try
-            {
-                await Demo.Run(directory);
-                return ExitCodes.Completed;
-            }
-            catch (Caiman.Doc.Client.DocException refused)
-            {
-                Console.Error.WriteLine($"caiman: {refused.Error.Message}");
-                return ExitCodes.Failed;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine($"caiman: cannot use data directory '{directory}': {e.Message}");
-                return ExitCodes.BadInput;
-            }
-        });
-        return command;
     }
 }
 

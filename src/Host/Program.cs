@@ -1,5 +1,4 @@
-using System.CommandLine;
 using Caiman.Host;
 
 // The `caiman` command: runs pipelines in this process on the embedded SQLite default.
-return await Cli.Build().Parse(args).InvokeAsync();
+return await Cli.RunAsync(args);

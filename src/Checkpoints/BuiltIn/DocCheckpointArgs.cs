@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Model;
 using Caiman.Doc.Paths;
 
@@ -91,7 +92,7 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
     private static DocInsertSpec? Insert(string key, JsonElement entry, List<string> problems)
     {
         UnknownKeys(entry, key, InsertKeys, problems);
-        var parent = RequiredPath(entry, "parent", key, problems);
+        var parent = RequiredPath(entry, "parent", key, PathUse.Parent, problems);
         var node = Node(key, entry, problems);
         return parent is null || node is null ? null : new DocInsertSpec(key, parent, node);
     }
@@ -123,7 +124,7 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
     private static DocSetSpec? Set(string key, JsonElement entry, List<string> problems)
     {
         UnknownKeys(entry, key, SetKeys, problems);
-        var path = RequiredPath(entry, "path", key, problems);
+        var path = RequiredPath(entry, "path", key, PathUse.Properties, problems);
         var properties = Properties(entry, key, problems);
         if (!entry.TryGetProperty("properties", out _) && !entry.TryGetProperty("json", out _))
             problems.Add($"{key} needs properties or json (the values to set)");
@@ -182,6 +183,11 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
                 var members = value.EnumerateObject().Select(m => KeyValuePair.Create(m.Name, JsonValue($"{key}.{m.Name}", m.Value, problems))).ToList();
                 return members.Any(m => m.Value is null) ? null : new DocValueSpec.Map([.. members.Select(m => KeyValuePair.Create(m.Key, m.Value!))]);
             default:
+                if (NumberProblem(value) is { } numberProblem)
+                {
+                    problems.Add($"{key}: {numberProblem}");
+                    return null;
+                }
                 return new DocValueSpec.Literal(DocValue.FromJson(value));
         }
     }
@@ -191,8 +197,8 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
     {
         try
         {
-            using var _ = JsonDocument.Parse(json);
-            return null;
+            using var document = JsonDocument.Parse(json);
+            return NumberProblem(document.RootElement);
         }
         catch (JsonException e)
         {
@@ -200,7 +206,19 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
         }
     }
 
-    private static DocText? RequiredPath(JsonElement entry, string name, string key, List<string> problems)
+    // JSON allows 1e999; the DOC holds only finite numbers, so it would refuse the value at run time.
+    private static string? NumberProblem(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Number when !value.TryGetInt64(out _) && !double.IsFinite(value.GetDouble()) =>
+            $"the number {InputText.Shown(value.GetRawText(), 40)} is too large for the DOC, which holds numbers up to about 1.8e308",
+        JsonValueKind.Array => value.EnumerateArray().Select(NumberProblem).FirstOrDefault(p => p is not null),
+        JsonValueKind.Object => value.EnumerateObject().Select(m => NumberProblem(m.Value)).FirstOrDefault(p => p is not null),
+        _ => null,
+    };
+
+    private enum PathUse { Parent, Properties }
+
+    private static DocText? RequiredPath(JsonElement entry, string name, string key, PathUse use, List<string> problems)
     {
         var path = Text(entry, name, key, problems);
         if (path is null)
@@ -216,9 +234,56 @@ internal sealed record DocCheckpointArgs(ImmutableArray<DocInsertSpec> Inserts, 
                 problems.Add($"{key}.{name}: {error}");
             else if (parsed.Property is not null)
                 problems.Add($"{key}.{name} must name a node, not a property ('.{parsed.Property}')");
+            else if (PlaceProblem(parsed, use) is { } place)
+                problems.Add($"{key}.{name} '{fixedPath}' {place}");
+        }
+        else if (path.Template.Parts is [TemplatePart.Literal { Text: var start }, ..] && StartProblem(start) is { } startProblem)
+        {
+            problems.Add($"{key}.{name} '{path.Template.Text}' {startProblem}");
         }
         return path;
     }
+
+    // Where a path can lead, from its steps alone: the DOC root holds exactly /persistent and /volatile.
+    private static string? PlaceProblem(DocPath path, PathUse use)
+    {
+        var first = path.Segments[0];
+        var rootsOnly = path.Segments.Length == 1;
+        if (first.Axis == PathAxis.Child && first.Name is { } root && !IsRoot(root))
+            return NotUnderARoot;
+        if (first.Axis == PathAxis.Child && first.Kind is { } kind && kind != DocNames.RootKind)
+            return $"can never match a node: the first step is a child of the DOC root, whose children /persistent and /volatile are of kind {DocNames.RootKind}, not {kind}";
+        if (rootsOnly && first.Axis == PathAxis.Child && use == PathUse.Properties)
+            return "names /persistent or /volatile, which have no properties: name a node under them";
+        if (rootsOnly && first.Name is null && first.Kind is null or DocNames.RootKind && first.MaxCount is not 1)
+            return "always matches both /persistent and /volatile, never one node: name the node (or add #1)";
+        return null;
+    }
+
+    private const string NotUnderARoot = "is not under /persistent or /volatile, the only children of the DOC root, so it can never match a node";
+
+    // A path filled in at run time is checked as far as its text before the first %{} reference goes.
+    private static string? StartProblem(string start)
+    {
+        if (!start.StartsWith('/'))
+            return "must be an absolute DOC path: it must start with /";
+        if (start.StartsWith("//", StringComparison.Ordinal))
+            return null;
+        var end = start.AsSpan(1).IndexOfAny("/[.");
+        if (end < 0)
+            return null; // the first step's name goes on in the reference
+        try
+        {
+            var root = DocPathParser.DecodeName(start.Substring(1, end));
+            return root.Length == 0 || IsRoot(root) ? null : NotUnderARoot;
+        }
+        catch (DocPathException e)
+        {
+            return $"is not a DOC path: {e.Error.Reason}";
+        }
+    }
+
+    private static bool IsRoot(string name) => name is DocNames.Persistent or DocNames.Volatile;
 
     private static DocText? Text(JsonElement entry, string name, string key, List<string> problems)
     {

@@ -1,3 +1,5 @@
+using Caiman.Checkpoints.Pipelines;
+
 namespace Caiman.Checkpoints.BuiltIn;
 
 /// <summary>
@@ -18,26 +20,52 @@ namespace Caiman.Checkpoints.BuiltIn;
 /// Microsoft.Extensions.*) from the host. A file is loaded once per process.
 /// </para>
 /// <para>
-/// Validation checks that both keys are there, and, when the file already exists (a relative
-/// path is then resolved against the current directory, as validation has no base directory), that
-/// the class loads, implements <see cref="ICheckpoint"/> and has a usable constructor. A file that
-/// does not exist yet is not a problem: an earlier checkpoint may build it.
+/// Validation checks that both keys are there and that the file exists (a relative path resolved
+/// against the pipeline file's directory, or the current directory when there is no pipeline file),
+/// and that the class loads, implements <see cref="ICheckpoint"/> and has a usable constructor.
+/// An assembly that an earlier checkpoint builds is said so with <c>assembly-built-earlier = true</c>:
+/// then it need not exist yet, and it is not loaded at validation either (a file is loaded once per
+/// process, so loading the old build would keep the new one from running).
 /// </para>
 /// </summary>
-public sealed class DotnetCheckpointType : ICheckpointType
+public sealed class DotnetCheckpointType : ICheckpointType, IBaseDirectoryValidation
 {
+    private const string BuiltEarlier = "assembly-built-earlier";
+
     /// <inheritdoc />
     public string Name => "dotnet";
 
     /// <inheritdoc />
-    public IReadOnlyList<string> Validate(CheckpointArgs args)
+    public IReadOnlyList<string> Validate(CheckpointArgs args) => Validate(args, Directory.GetCurrentDirectory());
+
+    IReadOnlyList<string> IBaseDirectoryValidation.Validate(CheckpointArgs args, string baseDirectory) => Validate(args, baseDirectory);
+
+    private static List<string> Validate(CheckpointArgs args, string baseDirectory)
     {
         ArgumentNullException.ThrowIfNull(args);
         var problems = new List<string>();
         var assembly = Required(args, "assembly", "the path of the .dll holding the checkpoint class", problems);
         var className = Required(args, "class", "the full name of the checkpoint class", problems);
-        if (assembly is not null && className is not null && File.Exists(Path.GetFullPath(assembly))
-            && !DotnetCheckpointLoader.TryLoad(assembly, className, out _, out var problem))
+        bool? builtEarlier = null;
+        try
+        {
+            builtEarlier = args.GetBoolean(BuiltEarlier);
+        }
+        catch (CheckpointArgsException e)
+        {
+            problems.Add(e.Message);
+        }
+        if (assembly is not null && assembly.Contains('\0', StringComparison.Ordinal))
+        {
+            problems.Add($"assembly has a NUL character (\\u0000) at position {assembly.IndexOf('\0', StringComparison.Ordinal) + 1}, which a path cannot hold");
+            return problems;
+        }
+        if (assembly is null || className is null || problems.Count > 0 || builtEarlier == true)
+            return problems;
+        var path = Path.GetFullPath(assembly, Path.GetFullPath(baseDirectory.Length == 0 ? "." : baseDirectory));
+        if (!File.Exists(path))
+            problems.Add($"assembly '{path}' does not exist; if an earlier checkpoint builds it, say so with {BuiltEarlier} = true");
+        else if (!DotnetCheckpointLoader.TryLoad(path, className, out _, out var problem))
             problems.Add(problem);
         return problems;
     }

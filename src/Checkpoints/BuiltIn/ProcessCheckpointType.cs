@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Text.Json;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Checkpoints.Processes;
 using Caiman.Doc.Paths;
 using Microsoft.Extensions.Logging;
@@ -39,8 +40,9 @@ public sealed class ProcessCheckpointType : ICheckpointType
         ValidateEnv(args, problems);
         Check(problems, () =>
         {
-            if (args.GetString(Workdir) is { } workdir && workdir.Length == 0)
-                problems.Add($"'{Workdir}' must not be empty (leave it out for the pipeline file's directory)");
+            if (args.GetString(Workdir) is not { } workdir) return;
+            if (workdir.Length == 0) problems.Add($"'{Workdir}' must not be empty (leave it out for the pipeline file's directory)");
+            else NoNul(Workdir, workdir, "a path", problems);
         });
         Check(problems, () => SuccessCodes(args, problems));
         foreach (var key in args.Keys.Where(k => !Keys.Contains(k)))
@@ -79,7 +81,8 @@ public sealed class ProcessCheckpointType : ICheckpointType
                     var words = args.GetStrings(Command)!;
                     if (words.Count == 0) problems.Add($"'{Command}' must not be an empty list");
                     else if (words[0].Length == 0) problems.Add($"'{Command}[0]' must not be empty: it is the program to run");
-                    for (var i = 0; i < words.Count; i++) CheckTemplate($"{Command}[{i}]", words[i], problems);
+                    for (var i = 0; i < words.Count; i++)
+                        if (NoNul($"{Command}[{i}]", words[i], "an argument", problems)) CheckTemplate($"{Command}[{i}]", words[i], problems);
                 });
                 return;
             default:
@@ -87,7 +90,7 @@ public sealed class ProcessCheckpointType : ICheckpointType
                 {
                     var line = args.GetString(Command)!;
                     if (string.IsNullOrWhiteSpace(line)) problems.Add($"'{Command}' must not be empty");
-                    else CheckTemplate(Command, line, problems);
+                    else if (NoNul(Command, line, "a command line", problems)) CheckTemplate(Command, line, problems);
                 });
                 return;
         }
@@ -98,8 +101,8 @@ public sealed class ProcessCheckpointType : ICheckpointType
         foreach (var (name, value) in args.GetStringMap(Env) ?? new Dictionary<string, string>())
         {
             if (name.Length == 0 || name.Contains('=') || name.Contains('\0'))
-                problems.Add($"'{Env}.{name}' is not an environment variable name (not empty, no '=')");
-            else
+                problems.Add($"'{Env}.{InputText.Shown(name)}' is not an environment variable name (not empty, no '=', no NUL)");
+            else if (NoNul($"{Env}.{name}", value, "an environment variable", problems))
                 CheckTemplate($"{Env}.{name}", value, problems);
         }
     });
@@ -119,6 +122,15 @@ public sealed class ProcessCheckpointType : ICheckpointType
                 problems?.Add($"'{(isList ? $"{SuccessExitCodes}[{i}]" : SuccessExitCodes)}' must be an exit code from 0 to 255, not '{texts[i]}'");
         }
         return codes.ToImmutable();
+    }
+
+    // The OS takes paths, argv and the environment as C strings: a NUL would cut them short, and .NET refuses them at launch.
+    private static bool NoNul(string key, string text, string what, List<string> problems)
+    {
+        var at = text.IndexOf('\0', StringComparison.Ordinal);
+        if (at < 0) return true;
+        problems.Add($"'{key}' has a NUL character (\\u0000) at position {at + 1}, which {what} cannot hold");
+        return false;
     }
 
     private static void CheckTemplate(string key, string text, List<string> problems)

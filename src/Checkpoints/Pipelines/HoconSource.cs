@@ -6,14 +6,20 @@ namespace Caiman.Checkpoints.Pipelines;
 /// <summary>
 /// A structural scan of HOCON text, run before Akka's parser. Akka's parser gives no positions
 /// for values, accepts some broken files silently (an unclosed string or brace, <c>[1] {a=1}</c>),
-/// hangs on others (<c>a = [1, }</c>, <c>en. { }</c>, <c>${"a}</c>, <c>${?x}</c> in a list) and
-/// overflows the stack on a self-referencing substitution (<c>a = ${a}</c>), which no catch can
-/// stop. This scanner refuses those first, with their lines, and keeps the line of every field
-/// so the loader can point at the entry or key at fault.
+/// misreads others (<c>"""a""""</c> runs on to a later quote; <c>k { a = 1 }, k = [1]</c> keeps the
+/// object), refuses some without a position (<c>"\d"</c>, a triple-quoted key), hangs on others
+/// (<c>a = [1, }</c>, <c>en. { }</c>, <c>${"a}</c>, <c>${?x}</c> in a list), takes seconds on tens
+/// of thousands of values, and overflows the stack on a self-referencing substitution
+/// (<c>a = ${a}</c>) or a key a hundred thousand parts deep, which no catch can stop. This scanner
+/// refuses those first, with their lines, and keeps the line of every field so the loader can
+/// point at the entry or key at fault.
 /// </summary>
 internal sealed partial class HoconSource
 {
     private static readonly string ForbiddenUnquoted = "`^?!@*&\\$";
+
+    // Far more than a pipeline file of 20,000 values needs (see Parser.MaxValues), and little enough to scan quickly.
+    private const int MaxTokens = 200_000;
 
     private readonly int[] _lineStarts;
     private readonly int[] _insertions;
@@ -30,9 +36,11 @@ internal sealed partial class HoconSource
         {
             var fields = new List<SourceField>();
             var substitutions = new List<(SourceSubstitution, string)>();
-            Flatten(root, [], fields, substitutions);
+            Flatten(root, [], fields, (part, path) => CollectSubstitutions(part, string.Join('.', path), substitutions));
             Fields = fields;
             Errors = CheckSubstitutions(fields, substitutions);
+            if (Errors.Count == 0 && CheckRedefinitions([root]) is { } redefined)
+                Errors = [redefined];
         }
     }
 
@@ -108,7 +116,9 @@ internal sealed partial class HoconSource
 
     // ---- fields and substitutions ----
 
-    private static void Flatten(SourceObject obj, IReadOnlyList<string> prefix, List<SourceField> fields, List<(SourceSubstitution, string)> substitutions)
+    // The fields of an object and of the objects in it, with paths relative to it; every other
+    // part of a value (text, a list, a substitution) is handed to `other` with its field's path.
+    private static void Flatten(SourceObject obj, IReadOnlyList<string> prefix, List<SourceField> fields, Action<SourceNode, string[]> other)
     {
         foreach (var field in obj.Fields)
         {
@@ -117,9 +127,9 @@ internal sealed partial class HoconSource
             foreach (var part in field.Value.Parts)
             {
                 if (part is SourceObject nested)
-                    Flatten(nested, path, fields, substitutions);
+                    Flatten(nested, path, fields, other);
                 else
-                    CollectSubstitutions(part, string.Join('.', path), substitutions);
+                    other(part, path);
             }
         }
     }
@@ -223,6 +233,68 @@ internal sealed partial class HoconSource
     private static bool Overlaps(string a, string b) =>
         a == b || b.StartsWith(a + ".", StringComparison.Ordinal) || a.StartsWith(b + ".", StringComparison.Ordinal);
 
+    // ---- keys set again ----
+
+    // Akka's parser keeps an object when the same key is then set to a list or a substitution
+    // (`k { a = 1 }, k = [1]` reads as k = { a = 1 }), silently. HOCON says the new value
+    // replaces the object; such a file is refused. Each object in a list is a scope of its own.
+    private static HoconSyntaxError? CheckRedefinitions(IReadOnlyList<SourceObject> scope)
+    {
+        var fields = new List<SourceField>();
+        var lists = new List<SourceArray>();
+        foreach (var obj in scope)
+            Flatten(obj, [], fields, (part, _) =>
+            {
+                if (part is SourceArray list)
+                    lists.Add(list);
+            });
+
+        var objectAt = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var field in fields)
+        {
+            for (var length = 1; length < field.Path.Count; length++)
+                objectAt.TryAdd(ScopeKey(field.Path.Take(length)), field.Line);
+            var key = ScopeKey(field.Path);
+            var parts = field.Value.Parts;
+            if (parts.All(p => p is SourceObject))
+            {
+                objectAt.TryAdd(key, field.Line);
+                continue;
+            }
+            if (objectAt.TryGetValue(key, out var line) && parts.Any(p => p is SourceArray or SourceSubstitution))
+            {
+                var what = parts.Any(p => p is SourceSubstitution) ? "a substitution" : "a list";
+                return new(field.Line, $"key '{string.Join('.', field.Path)}' is set to {what} after it was made an object at line {line}; Akka's parser would keep the object and drop the new value: set the key once");
+            }
+            // Text replaces the object, and what was under it (recorded only where the key itself is).
+            if (objectAt.ContainsKey(key))
+                foreach (var under in objectAt.Keys.Where(k => k == key || k.StartsWith(key + ScopeSeparator, StringComparison.Ordinal)).ToList())
+                    objectAt.Remove(under);
+        }
+        foreach (var list in lists)
+            if (CheckList(list) is { } error)
+                return error;
+        return null;
+    }
+
+    private static HoconSyntaxError? CheckList(SourceArray list)
+    {
+        foreach (var element in list.Elements)
+        {
+            var objects = element.Parts.OfType<SourceObject>().ToList();
+            if (objects.Count > 0 && CheckRedefinitions(objects) is { } error)
+                return error;
+            foreach (var nested in element.Parts.OfType<SourceArray>())
+                if (CheckList(nested) is { } nestedError)
+                    return nestedError;
+        }
+        return null;
+    }
+
+    private const string ScopeSeparator = "\u001f";
+
+    private static string ScopeKey(IEnumerable<string> path) => string.Join(ScopeSeparator, path);
+
     [GeneratedRegex(@"^\??(?:[^\s.""{}\[\]$:=,#+`^?!@*&\\]+|""[^""\\\n]*"")(?:\.(?:[^\s.""{}\[\]$:=,#+`^?!@*&\\]+|""[^""\\\n]*""))*$")]
     private static partial Regex SubstitutionPattern();
 
@@ -230,7 +302,7 @@ internal sealed partial class HoconSource
 
     private enum TokenKind { OpenBrace, CloseBrace, OpenBracket, CloseBracket, Separator, PlusEquals, Comma, Newline, Unquoted, Quoted, Substitution, End }
 
-    private readonly record struct Token(TokenKind Kind, int Offset, int Line, string Value)
+    private readonly record struct Token(TokenKind Kind, int Offset, int Line, string Value, bool Triple = false)
     {
         public string Describe() => Kind switch
         {
@@ -245,24 +317,39 @@ internal sealed partial class HoconSource
     private static List<Token> Tokenize(string text, List<HoconSyntaxError> errors)
     {
         var tokens = new List<Token>();
+        // Text that is not valid UTF-16 cannot be written to the journal or a log as UTF-8.
+        if (InputText.LoneSurrogate(text) is { } lone)
+        {
+            errors.Add(new(1 + text.AsSpan(0, lone).Count('\n'), $"character U+{(int)text[lone]:X4} is half of a UTF-16 surrogate pair: the text is not valid Unicode"));
+            return tokens;
+        }
         var line = 1;
         var i = 0;
         while (i < text.Length)
         {
+            if (tokens.Count > MaxTokens)
+            {
+                errors.Add(new(line, $"the file holds more than {MaxTokens} words and symbols; a pipeline file may hold at most that many"));
+                return tokens;
+            }
             var c = text[i];
             var next = i + 1 < text.Length ? text[i + 1] : '\0';
             switch (c)
             {
                 case '\n':
-                    tokens.Add(new(TokenKind.Newline, i, line, "\n"));
+                    // Blank lines separate no more than one does.
+                    if (tokens.Count == 0 || tokens[^1].Kind != TokenKind.Newline)
+                        tokens.Add(new(TokenKind.Newline, i, line, "\n"));
                     line++;
                     i++;
                     continue;
                 case '#':
                 case '/' when next == '/':
-                    while (i < text.Length && text[i] != '\n')
-                        i++;
+                {
+                    var end = text.IndexOf('\n', i);
+                    i = end < 0 ? text.Length : end;
                     continue;
+                }
                 case '{': tokens.Add(new(TokenKind.OpenBrace, i, line, "{")); i++; continue;
                 case '}': tokens.Add(new(TokenKind.CloseBrace, i, line, "}")); i++; continue;
                 case '[': tokens.Add(new(TokenKind.OpenBracket, i, line, "[")); i++; continue;
@@ -297,10 +384,14 @@ internal sealed partial class HoconSource
                         errors.Add(new(line, "unterminated string: '\"\"\"' without a closing '\"\"\"'"));
                         return tokens;
                     }
-                    while (close + 3 < text.Length && text[close + 3] == '"')
-                        close++; // """a"""" is a" followed by the closing quotes
+                    // HOCON reads """a"""" as a", but Akka's parser takes the text on to a later quote, silently.
+                    if (close + 3 < text.Length && text[close + 3] == '"')
+                    {
+                        errors.Add(new(line + text.AsSpan(i, close - i).Count('\n'), "a triple-quoted string ends with more than three quotes, which Akka's parser misreads; end the text with something else, or write it as \"...\\\"\""));
+                        return tokens;
+                    }
                     var value = text[(i + 3)..close];
-                    tokens.Add(new(TokenKind.Quoted, i, line, value));
+                    tokens.Add(new(TokenKind.Quoted, i, line, value, Triple: true));
                     line += value.Count(ch => ch == '\n');
                     i = close + 3;
                     continue;
@@ -311,8 +402,22 @@ internal sealed partial class HoconSource
                     var j = i + 1;
                     while (j < text.Length && text[j] != '"' && text[j] != '\n')
                     {
+                        // Plain text up to the next quote, escape or line end goes in one piece.
+                        var plain = text.AsSpan(j).IndexOfAny("\"\\\n");
+                        if (plain != 0)
+                        {
+                            var length = plain < 0 ? text.Length - j : plain;
+                            value.Append(text, j, length);
+                            j += length;
+                            continue;
+                        }
                         if (text[j] == '\\' && j + 1 < text.Length && text[j + 1] != '\n')
                         {
+                            if (EscapeProblem(text, j) is { } escape)
+                            {
+                                errors.Add(new(line, escape));
+                                return tokens;
+                            }
                             value.Append(Unescape(text[j + 1]));
                             j += 2;
                             continue;
@@ -349,6 +454,25 @@ internal sealed partial class HoconSource
         return tokens;
     }
 
+    // Akka's parser throws on an escape HOCON does not have, without saying where.
+    private static string? EscapeProblem(string text, int at)
+    {
+        var code = text[at + 1];
+        if (code == 'u')
+            return InputText.UnicodeEscape(text, at) is null
+                ? "escape '\\u' must be followed by four hex digits, e.g. \\u00e9"
+                : SurrogateEscapeProblem(text, at);
+        return "\"\\/bfnrt".Contains(code)
+            ? null
+            : $"unknown escape '\\{code}' in a quoted string (known: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX); write a backslash as \\\\";
+    }
+
+    // A \uXXXX escape at `at` that decodes to half a surrogate pair without its other half.
+    private static string? SurrogateEscapeProblem(string text, int at) =>
+        InputText.IsLoneSurrogateEscape(text, at)
+            ? $"escape '\\u{(int)InputText.UnicodeEscape(text, at)!.Value:X4}' is half of a UTF-16 surrogate pair without its other half: the text would not be valid Unicode"
+            : null;
+
     private static bool IsUnquoted(string text, int i)
     {
         var c = text[i];
@@ -375,10 +499,21 @@ internal sealed partial class HoconSource
     private sealed class Parser(List<Token> tokens)
     {
         // Deeper nesting is refused: this parser and Akka's recurse, and a stack overflow cannot be caught.
+        // A dotted key nests as deep as its parts: a.b.c = 1 is a { b { c = 1 } }.
         private const int MaxDepth = 100;
+
+        // Akka's parser takes seconds for tens of thousands of values, merges repeated keys and
+        // joined values in quadratic time, and resolves substitutions recursively; real pipelines
+        // hold a few hundred values, so these bounds keep every file quick without limiting any.
+        private const int MaxValues = 20_000;
+        private const int MaxParts = 1_000;
+        private const int MaxSubstitutions = 1_000;
 
         private int _position;
         private int _depth;
+        private int _keyDepth;
+        private int _values;
+        private int _substitutions;
 
         public HoconSyntaxError? Error { get; private set; }
 
@@ -467,6 +602,12 @@ internal sealed partial class HoconSource
             var path = new List<string>();
             while (Current.Kind is TokenKind.Unquoted or TokenKind.Quoted)
             {
+                if (Current.Triple)
+                {
+                    // Akka's parser refuses it without saying where.
+                    Fail(Current.Line, "a key cannot be a triple-quoted string; write it in \"...\"");
+                    return null;
+                }
                 if (Current.Kind == TokenKind.Quoted)
                     path.Add(Current.Value);
                 else
@@ -494,6 +635,13 @@ internal sealed partial class HoconSource
                 return null;
             }
             var key = string.Join('.', path);
+            if (_depth + _keyDepth + path.Count - 1 > MaxDepth)
+            {
+                Fail(keyToken.Line, $"key '{InputText.Shown(key)}' nests more than {MaxDepth} levels deep (each part of a dotted key is a level)");
+                return null;
+            }
+            if (!Count(keyToken.Line))
+                return null;
             switch (Current.Kind)
             {
                 case TokenKind.Separator:
@@ -513,7 +661,9 @@ internal sealed partial class HoconSource
                     Fail(Current.Line, $"expected '=', ':' or '{{' after key '{key}', found {Current.Describe()}");
                     return null;
             }
-            var value = ParseValue(keyToken.Line, $"key '{key}'");
+            _keyDepth += path.Count - 1;
+            var value = ParseValue(keyToken.Line, $"key '{InputText.Shown(key)}'");
+            _keyDepth -= path.Count - 1;
             if (value is null)
                 return null;
             // A ']' here is left to the caller, which names the '{' it fails to close.
@@ -531,6 +681,11 @@ internal sealed partial class HoconSource
             var parts = new List<SourceNode>();
             while (Error is null)
             {
+                if (parts.Count > MaxParts)
+                {
+                    Fail(parts[0].Line, $"{of} joins more than {MaxParts} parts in one value; quote text that has many words");
+                    return null;
+                }
                 var token = Current;
                 switch (token.Kind)
                 {
@@ -545,6 +700,11 @@ internal sealed partial class HoconSource
                         _position++;
                         continue;
                     case TokenKind.Substitution:
+                        if (++_substitutions > MaxSubstitutions)
+                        {
+                            Fail(token.Line, $"the file holds more than {MaxSubstitutions} substitutions; a pipeline file may hold at most that many");
+                            return null;
+                        }
                         parts.Add(SourceSubstitution.From(token.Line, token.Value));
                         _position++;
                         continue;
@@ -607,6 +767,8 @@ internal sealed partial class HoconSource
                         Fail(token.Line, $"'}}' does not match the '[' opened at line {open.Line}");
                         return;
                 }
+                if (!Count(token.Line))
+                    return;
                 var element = ParseValue(token.Line, $"element {elements.Count + 1} of the list opened at line {open.Line}");
                 if (element is null)
                     return;
@@ -614,6 +776,15 @@ internal sealed partial class HoconSource
                 if (Current.Kind is not (TokenKind.Newline or TokenKind.Comma or TokenKind.CloseBracket or TokenKind.End or TokenKind.CloseBrace))
                     Fail(Current.Line, $"unexpected {Current.Describe()} in the list opened at line {open.Line}");
             }
+        }
+
+        // Every key and every list element counts as a value.
+        private bool Count(int line)
+        {
+            if (++_values <= MaxValues)
+                return true;
+            Fail(line, $"the file holds more than {MaxValues} values (keys and list elements); a pipeline file may hold at most that many");
+            return false;
         }
 
         private void SkipNewlines()

@@ -16,7 +16,14 @@ namespace Caiman.Checkpoints.Pipelines;
 /// </summary>
 public static partial class PipelineLoader
 {
+    /// <summary>
+    /// The largest pipeline file read, in bytes (4 MiB): far more than any real pipeline needs, and
+    /// little enough that validating one stays quick and small. Longer text is refused unread.
+    /// </summary>
+    internal const int MaxFileBytes = 4 * 1024 * 1024;
+
     private const int MaxNameLength = 256;
+    private const int MaxSuggestions = 100;
     private const int MaxArgsDepth = 64;
 
     private static readonly string[] PipelineKeys = ["name", "description", "stop-on-error", "parallelism", "isolation", "checkpoints"];
@@ -31,32 +38,17 @@ public static partial class PipelineLoader
     private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     /// <summary>
-    /// Reads and validates the file at <paramref name="path"/>. A missing or unreadable file is a
-    /// problem (line 0), not an exception. The pipeline's <see cref="PipelineDefinition.SourceFile"/>
+    /// Reads and validates the file at <paramref name="path"/>. A missing or unreadable file, one
+    /// that is not a regular file (a directory, a FIFO, a device) and one of more than 4 MiB are a
+    /// problem (line 0), not an exception; a FIFO or a device is refused without being read. The pipeline's <see cref="PipelineDefinition.SourceFile"/>
     /// is the path as given and its <see cref="PipelineDefinition.BaseDirectory"/> the file's directory.
     /// </summary>
     public static PipelineLoadResult Load(string path, CheckpointTypes types)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(types);
-        string text;
-        try
-        {
-            if (Directory.Exists(path))
-                return Failed(path, $"cannot read pipeline file '{path}': it is a directory");
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
-        {
-            var reason = e switch
-            {
-                FileNotFoundException => "the file does not exist",
-                DirectoryNotFoundException => "its directory does not exist",
-                UnauthorizedAccessException => "permission denied",
-                _ => e.Message,
-            };
-            return Failed(path, $"cannot read pipeline file '{path}': {reason}");
-        }
+        if (!PipelineFile.TryRead(path, MaxFileBytes, out var text, out var reason))
+            return Failed(path, $"cannot read pipeline file '{path.Replace("\0", "\\u0000", StringComparison.Ordinal)}': {reason}");
         return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? "", types);
     }
 
@@ -72,6 +64,11 @@ public static partial class PipelineLoader
         ArgumentNullException.ThrowIfNull(baseDirectory);
         ArgumentNullException.ThrowIfNull(types);
         var problems = new Problems(fileName);
+        if (text.Length > MaxFileBytes)
+        {
+            problems.Add(0, null, $"the pipeline text is {text.Length} characters long; a pipeline file may be at most {MaxFileBytes / (1024 * 1024)} MiB ({MaxFileBytes} bytes)");
+            return problems.Result();
+        }
 
         var source = HoconSource.Scan(text);
         foreach (var error in source.Errors)
@@ -108,7 +105,7 @@ public static partial class PipelineLoader
 
         var items = pipeline.GetObject().Items;
         foreach (var key in items.Keys.Where(k => !PipelineKeys.Contains(k)))
-            problems.Add(map.PipelineKeyLine(key), null, $"unknown key '{key}' in the pipeline block; known keys: {string.Join(", ", PipelineKeys)}");
+            problems.Add(map.PipelineKeyLine(key), null, $"unknown key '{InputText.Shown(key)}' in the pipeline block; known keys: {string.Join(", ", PipelineKeys)}");
 
         var pipelineKey = new KeyReader(problems, null, map.PipelineKeyLine);
         var name = items.TryGetValue("name", out var nameValue) ? pipelineKey.Leaf("name", nameValue) : DefaultName(fileName);
@@ -122,7 +119,7 @@ public static partial class PipelineLoader
         var entries = ReadEntries(items, map, problems);
         CheckNames(entries, problems);
         ResolveDependencies(entries, problems);
-        CheckTypesAndArgs(entries, types, problems);
+        CheckTypesAndArgs(entries, types, baseDirectory, problems);
 
         if (problems.Any)
             return problems.Result();
@@ -263,7 +260,7 @@ public static partial class PipelineLoader
             if (NameProblem(name) is { } problem)
                 problems.Add(line, name, problem);
             if (firstLine.TryGetValue(name, out var first))
-                problems.Add(line, name, $"duplicate name '{name}': defined at lines {first} and {line}");
+                problems.Add(line, name, $"duplicate name '{InputText.Shown(name)}': defined at lines {first} and {line}");
             else
                 firstLine[name] = line;
         }
@@ -282,7 +279,7 @@ public static partial class PipelineLoader
             if (char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-')
                 continue;
             var shown = char.IsControl(c) || char.IsWhiteSpace(c) && c != ' ' ? $"U+{(int)c:X4}" : $"'{c}'";
-            return $"invalid name '{name}': character {shown} at position {i + 1} is not allowed; use letters, digits, '.', '_' and '-'";
+            return $"invalid name '{InputText.Shown(name)}': character {shown} at position {i + 1} is not allowed; use letters, digits, '.', '_' and '-'";
         }
         return null;
     }
@@ -291,6 +288,7 @@ public static partial class PipelineLoader
     {
         var names = entries.Where(e => e.Name is not null).Select(e => e.Name!).Distinct().ToList();
         var known = names.ToHashSet(StringComparer.Ordinal);
+        var suggestions = 0;
         Entry? previous = null;
         foreach (var entry in entries)
         {
@@ -306,8 +304,9 @@ public static partial class PipelineLoader
                     problems.Add(line, name, "'after' names the checkpoint itself");
                 else if (!known.Contains(dependency))
                 {
-                    var suggestion = ClosestName(dependency, names);
-                    problems.Add(line, name, $"'after' names unknown checkpoint '{dependency}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}");
+                    // A suggestion costs a comparison with every name: only the first few unknown names get one.
+                    var suggestion = ++suggestions <= MaxSuggestions ? ClosestName(dependency, names) : null;
+                    problems.Add(line, name, $"'after' names unknown checkpoint '{InputText.Shown(dependency)}'{(suggestion is null ? "" : $"; did you mean '{suggestion}'?")}");
                 }
             }
         }
@@ -324,7 +323,7 @@ public static partial class PipelineLoader
         }
     }
 
-    private static void CheckTypesAndArgs(List<Entry> entries, CheckpointTypes types, Problems problems)
+    private static void CheckTypesAndArgs(List<Entry> entries, CheckpointTypes types, string baseDirectory, Problems problems)
     {
         var known = string.Join(", ", types.Names);
         foreach (var entry in entries)
@@ -338,14 +337,15 @@ public static partial class PipelineLoader
                 continue;
             if (!types.TryGet(typeName, out var type))
             {
-                problems.Add(entry.Source.LineOf("type"), entry.Name, $"unknown type '{typeName}'; known types: {known}");
+                problems.Add(entry.Source.LineOf("type"), entry.Name, $"unknown type '{InputText.Shown(typeName)}'; known types: {known}");
                 continue;
             }
             if (entry.Args is not { } args)
                 continue;
             try
             {
-                foreach (var message in type.Validate(args))
+                var messages = type is IBaseDirectoryValidation relative ? relative.Validate(args, baseDirectory) : type.Validate(args);
+                foreach (var message in messages)
                     problems.Add(LineOfMessage(entry.Source, message, null), entry.Name, message);
             }
             catch (CheckpointArgsException e)
@@ -355,7 +355,7 @@ public static partial class PipelineLoader
             catch (Exception e)
             {
                 // A type that throws while validating must not take the loader down with it.
-                problems.Add(entry.Source.Line, entry.Name, $"type '{typeName}' failed while checking the args: {e.Message}");
+                problems.Add(entry.Source.Line, entry.Name, $"type '{InputText.Shown(typeName)}' failed while checking the args: {e.Message}");
             }
         }
     }
@@ -378,7 +378,10 @@ public static partial class PipelineLoader
     {
         string? best = null;
         var bestDistance = int.MaxValue;
-        foreach (var candidate in names)
+        // Names longer than a name may be are no typo of one, and comparing them costs their lengths' product.
+        if (name.Length > MaxNameLength)
+            return null;
+        foreach (var candidate in names.Where(n => n.Length <= MaxNameLength))
         {
             var distance = string.Equals(candidate, name, StringComparison.OrdinalIgnoreCase) ? 0 : EditDistance(name, candidate);
             if (distance < bestDistance)
@@ -529,7 +532,7 @@ public static partial class PipelineLoader
                 case "false" or "no" or "off":
                     return false;
                 default:
-                    problems.Add(lineOf(key), checkpoint, $"'{key}' must be true or false, not '{text}'");
+                    problems.Add(lineOf(key), checkpoint, $"'{key}' must be true or false, not '{InputText.Shown(text)}'");
                     return null;
             }
         }
@@ -542,7 +545,7 @@ public static partial class PipelineLoader
                 return null;
             if (int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && number >= minimum)
                 return number;
-            problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a whole number of at least {minimum}, not '{text}'");
+            problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a whole number of at least {minimum}, not '{InputText.Shown(text)}'");
             return null;
         }
 
@@ -554,7 +557,7 @@ public static partial class PipelineLoader
                 return null;
             var duration = ParseDuration(text);
             if (duration is null)
-                problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a duration such as 500ms, 2s, 10m, 1h or 1d (a bare number is seconds), not '{text}'");
+                problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be a duration such as 500ms, 2s, 10m, 1h or 1d (a bare number is seconds), not '{InputText.Shown(text)}'");
             else if (duration == TimeSpan.Zero && !allowZero)
                 problems.Add(lineOf(lineKey), checkpoint, $"'{key}' must be longer than zero");
             else
@@ -598,7 +601,7 @@ public static partial class PipelineLoader
             var ok = true;
             foreach (var unknown in items.Keys.Where(k => !RetryKeys.Contains(k)))
             {
-                problems.Add(lineOf("retries"), checkpoint, $"unknown key '{unknown}' in 'retries'; known keys: {string.Join(", ", RetryKeys)}");
+                problems.Add(lineOf("retries"), checkpoint, $"unknown key '{InputText.Shown(unknown)}' in 'retries'; known keys: {string.Join(", ", RetryKeys)}");
                 ok = false;
             }
             int? retryCount = null;
@@ -623,7 +626,7 @@ public static partial class PipelineLoader
                     factor = parsed;
                 else
                 {
-                    problems.Add(lineOf("retries"), checkpoint, $"'retries.factor' must be a number of at least 1, not '{factorText}'");
+                    problems.Add(lineOf("retries"), checkpoint, $"'retries.factor' must be a number of at least 1, not '{InputText.Shown(factorText)}'");
                     ok = false;
                 }
             }
@@ -656,7 +659,7 @@ public static partial class PipelineLoader
                 case "critical": return Microsoft.Extensions.Logging.LogLevel.Critical;
                 case "none": return Microsoft.Extensions.Logging.LogLevel.None;
                 default:
-                    problems.Add(lineOf("log-level"), checkpoint, $"'log-level' must be one of trace, debug, information, warning, error, critical, none; not '{text}'");
+                    problems.Add(lineOf("log-level"), checkpoint, $"'log-level' must be one of trace, debug, information, warning, error, critical, none; not '{InputText.Shown(text)}'");
                     return null;
             }
         }

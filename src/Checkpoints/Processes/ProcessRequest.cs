@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Caiman.Checkpoints.Pipelines;
 using Caiman.Doc.Model;
 using Caiman.Doc.Protocol;
 using Microsoft.Extensions.Logging;
@@ -41,6 +42,9 @@ internal abstract partial record ProcessRequest
     public static ProcessRequest Parse(string line)
     {
         if (!IsRequest(line)) throw new FormatException($"a request starts with '{Prefix} '");
+        // Stdout is read as UTF-8, which cannot produce one; a caller handing text over can.
+        if (InputText.LoneSurrogate(line) is { } lone)
+            throw new FormatException($"character U+{(int)line[lone]:X4} at column {lone + 1} is half of a UTF-16 surrogate pair: the line is not valid Unicode");
         var cursor = new Cursor(line, Prefix.Length);
         var verb = cursor.Word() ?? throw new FormatException("a request needs a verb: progress, doc, error, warning or log");
         var request = verb switch
@@ -50,7 +54,7 @@ internal abstract partial record ProcessRequest
             "error" => new Report(CheckpointErrorKind.Error, RestAsMessage(cursor, verb)),
             "warning" => new Report(CheckpointErrorKind.Warning, RestAsMessage(cursor, verb)),
             "log" => ParseLog(cursor),
-            _ => throw new FormatException($"unknown request '{verb}' (known: progress, doc, error, warning, log)"),
+            _ => throw new FormatException($"unknown request '{InputText.Shown(verb)}' (known: progress, doc, error, warning, log)"),
         };
         return request;
     }
@@ -60,7 +64,7 @@ internal abstract partial record ProcessRequest
         var text = cursor.Word() ?? throw new FormatException("'progress' needs a percentage");
         var number = text.EndsWith('%') ? text[..^1] : text;
         if (!double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out var percent) || !double.IsFinite(percent))
-            throw new FormatException($"'progress' needs a number from 0 to 100, not '{text}'");
+            throw new FormatException($"'progress' needs a number from 0 to 100, not '{InputText.Shown(text)}'");
         var message = cursor.Rest();
         return new Progress(percent, message.Length == 0 ? null : message);
     }
@@ -75,7 +79,7 @@ internal abstract partial record ProcessRequest
                 var path = cursor.Word() ?? throw new FormatException("'doc set' needs a path");
                 var values = Assignments(cursor);
                 if (values.Count == 0) throw new FormatException("'doc set' needs at least one key=value");
-                return new DocSet(path, PropertyMap.From(values));
+                return new DocSet(path, Properties(values));
             }
             case "insert":
             {
@@ -89,10 +93,10 @@ internal abstract partial record ProcessRequest
                     if (DocNames.KindProblem(kind) is { } problem) throw new FormatException(problem);
                     values.RemoveAt(at);
                 }
-                return new DocInsert(parent, new NewNode(name, kind, PropertyMap.From(values)));
+                return new DocInsert(parent, new NewNode(name, kind, Properties(values)));
             }
             default:
-                throw new FormatException($"unknown doc action '{action}' (known: set, insert)");
+                throw new FormatException($"unknown doc action '{InputText.Shown(action)}' (known: set, insert)");
         }
     }
 
@@ -107,7 +111,7 @@ internal abstract partial record ProcessRequest
             "warn" or "warning" => LogLevel.Warning,
             "error" => LogLevel.Error,
             "critical" => LogLevel.Critical,
-            _ => throw new FormatException($"unknown log level '{name}' (known: trace, debug, info, warning, error, critical)"),
+            _ => throw new FormatException($"unknown log level '{InputText.Shown(name)}' (known: trace, debug, info, warning, error, critical)"),
         };
         return new Log(level, RestAsMessage(cursor, "log " + name));
     }
@@ -118,16 +122,43 @@ internal abstract partial record ProcessRequest
         return message.Length > 0 ? message : throw new FormatException($"'{verb}' needs a message");
     }
 
+    // In key order: PropertyMap inserts each entry into a sorted array, so a line of unsorted keys costs the square of their number.
+    private static PropertyMap Properties(List<KeyValuePair<string, DocValue>> values) =>
+        PropertyMap.From(values.OrderBy(v => v.Key, StringComparer.Ordinal));
+
     private static List<KeyValuePair<string, DocValue>> Assignments(Cursor cursor)
     {
         var values = new List<KeyValuePair<string, DocValue>>();
+        var keys = new HashSet<string>(StringComparer.Ordinal);
         while (cursor.Assignment() is { } assignment)
         {
             if (DocNames.PropertyProblem(assignment.Key) is { } problem) throw new FormatException(problem);
-            if (values.Exists(v => v.Key == assignment.Key)) throw new FormatException($"'{assignment.Key}' is given twice");
+            if (!keys.Add(assignment.Key)) throw new FormatException($"'{InputText.Shown(assignment.Key)}' is given twice");
             values.Add(assignment);
         }
         return values;
+    }
+
+    /// <summary>
+    /// The first <c>\uXXXX</c> escape in JSON text that decodes to half a surrogate pair without
+    /// its other half, or null. System.Text.Json reads such a string only to fail later, outside
+    /// any JsonException, so it is looked for first.
+    /// </summary>
+    private static string? LoneSurrogateEscape(string json)
+    {
+        for (var i = 0; i < json.Length; i++)
+        {
+            if (json[i] != '\\') continue;
+            if (InputText.IsLoneSurrogateEscape(json, i)) return json.Substring(i, 6);
+            i++; // the escaped character, so that \\u is no escape
+        }
+        return null;
+    }
+
+    private static void RefuseLoneSurrogateEscape(string json, string what)
+    {
+        if (LoneSurrogateEscape(json) is { } escape)
+            throw new FormatException($"{what} has the escape {escape}, half of a UTF-16 surrogate pair without its other half: text must be valid Unicode");
     }
 
     /// <summary>A bare value that is a JSON literal: true, false, null or a number.</summary>
@@ -175,7 +206,7 @@ internal abstract partial record ProcessRequest
                 key = text[start.._position];
             }
             if (_position >= text.Length || text[_position] != '=')
-                throw new FormatException($"expected key=value, not '{key}'");
+                throw new FormatException($"expected key=value, not '{InputText.Shown(key)}'");
             _position++;
             return new(key, Value(key));
         }
@@ -200,6 +231,7 @@ internal abstract partial record ProcessRequest
                     break;
             }
             EndOfToken();
+            RefuseLoneSurrogateEscape(raw, $"the value of '{InputText.Shown(key)}'");
             try
             {
                 using var json = JsonDocument.Parse(raw);
@@ -207,7 +239,7 @@ internal abstract partial record ProcessRequest
             }
             catch (Exception e) when (e is JsonException or FormatException)
             {
-                throw new FormatException($"the value of '{key}' is not valid JSON: {e.Message}");
+                throw new FormatException($"the value of '{InputText.Shown(key)}' is not valid JSON: {e.Message}");
             }
         }
 
@@ -253,18 +285,19 @@ internal abstract partial record ProcessRequest
                 _position++;
                 if (depth == 0) return text[start.._position];
             }
-            throw new FormatException($"the value of '{key}' has an unclosed '{text[start]}'");
+            throw new FormatException($"the value of '{InputText.Shown(key)}' has an unclosed '{text[start]}'");
         }
 
         private static string JsonString(string raw)
         {
+            RefuseLoneSurrogateEscape(raw, $"quoted string {InputText.Shown(raw)}");
             try
             {
                 return JsonSerializer.Deserialize<string>(raw) ?? "";
             }
             catch (JsonException e)
             {
-                throw new FormatException($"bad quoted string {raw}: {e.Message}");
+                throw new FormatException($"bad quoted string {InputText.Shown(raw)}: {e.Message}");
             }
         }
 

@@ -209,6 +209,45 @@ public sealed class DocCheckpointValidationSpec
             p => Assert.Equal("set[0].properties must be an object of name = value pairs, not 'text'", p));
     }
 
+    [Theory]
+    [InlineData("""{ "insert": { "parent": "/elsewhere", "name": "a" } }""",
+        "insert[0].parent '/elsewhere' is not under /persistent or /volatile, the only children of the DOC root, so it can never match a node")]
+    [InlineData("""{ "insert": { "parent": "/target/disks", "name": "a" } }""",
+        "insert[0].parent '/target/disks' is not under /persistent or /volatile, the only children of the DOC root, so it can never match a node")]
+    [InlineData("""{ "insert": { "parent": "/[@Disk]/x", "name": "a" } }""",
+        "insert[0].parent '/[@Disk]/x' can never match a node: the first step is a child of the DOC root, whose children /persistent and /volatile are of kind DocRoot, not Disk")]
+    [InlineData("""{ "insert": { "parent": "/", "name": "a" } }""",
+        "insert[0].parent '/' always matches both /persistent and /volatile, never one node: name the node (or add #1)")]
+    [InlineData("""{ "insert": { "parent": "//", "name": "a" } }""",
+        "insert[0].parent '//' always matches both /persistent and /volatile, never one node: name the node (or add #1)")]
+    [InlineData("""{ "set": { "path": "/volatile", "properties": { "a": "b" } } }""",
+        "set[0].path '/volatile' names /persistent or /volatile, which have no properties: name a node under them")]
+    [InlineData("""{ "insert": { "parent": "persistent/%{/volatile/x.name}", "name": "a" } }""",
+        "insert[0].parent 'persistent/%{/volatile/x.name}' must be an absolute DOC path: it must start with /")]
+    [InlineData("""{ "insert": { "parent": "/scratch/%{/volatile/x.name}", "name": "a" } }""",
+        "insert[0].parent '/scratch/%{/volatile/x.name}' is not under /persistent or /volatile, the only children of the DOC root, so it can never match a node")]
+    [InlineData("""{ "set": { "path": "/volatile/a", "json": { "n": "1e999" } } }""",
+        "set[0].json.n is not JSON text: the number 1e999 is too large for the DOC, which holds numbers up to about 1.8e308")]
+    [InlineData("""{ "set": { "path": "/volatile/a", "json": { "n": "[1, {\"x\": -1e400}]" } } }""",
+        "set[0].json.n is not JSON text: the number -1e400 is too large for the DOC, which holds numbers up to about 1.8e308")]
+    [InlineData("""{ "set": { "path": "/volatile/a", "json": { "n": "NaN" } } }""",
+        "set[0].json.n is not JSON text: 'N' is an invalid start of a value. LineNumber: 0 | BytePositionInLine: 0.")]
+    [InlineData("""{ "set": { "path": "/volatile/a", "json": { "n": 1e999 } } }""",
+        "set[0].json.n: the number 1e999 is too large for the DOC, which holds numbers up to about 1.8e308")]
+    public void Validate_should_refuse_what_the_doc_would_refuse_at_run_time(string json, string problem) =>
+        Assert.Equal([problem], Validate(json));
+
+    [Theory]
+    [InlineData("/persistent/%{/volatile/x.name}")]
+    [InlineData("%{/volatile/where}")]
+    [InlineData("/%{/volatile/root}/x")]
+    [InlineData("//[@Disk#1]")]
+    [InlineData("/[#1]")]
+    [InlineData("/volatile/")]
+    [InlineData("/%70ersistent/x")]
+    public void Validate_should_accept_paths_that_can_name_one_node(string parent) =>
+        Assert.Empty(Validate($$"""{ "insert": { "parent": "{{parent}}", "name": "a" }, "set": { "path": "{{parent}}/a", "properties": { "p": "v" } } }"""));
+
     [Fact]
     public void Validate_should_refuse_args_that_do_nothing_or_have_unknown_keys()
     {

@@ -83,9 +83,9 @@ public sealed class DotnetCheckpointSpec : IAsyncLifetime
     [Fact]
     public async Task Dotnet_checkpoint_should_fail_at_run_time_naming_assembly_and_class_when_the_assembly_is_missing()
     {
-        // Given an assembly that does not exist yet (so validation lets it through: an earlier step may build it)
+        // Given an assembly that does not exist yet, which the entry says an earlier checkpoint builds
         var missing = Path.Combine(Path.GetDirectoryName(SampleAssembly)!, "NotBuiltYet.dll");
-        var args = ArgsFrom(missing, "Steps.Configure");
+        var args = ArgsFrom(missing, "Steps.Configure", ("assembly-built-earlier", true));
         Assert.Empty(new DotnetCheckpointType().Validate(args));
 
         // When it runs
@@ -111,16 +111,17 @@ public sealed class DotnetCheckpointSpec : IAsyncLifetime
     }
 }
 
-/// <summary>Validation of a <c>dotnet</c> checkpoint: both keys, and a class that can be loaded when the file is there.</summary>
+/// <summary>Validation of a <c>dotnet</c> checkpoint: both keys, and a class that can be loaded from a file that is there, unless an earlier checkpoint builds it.</summary>
 public sealed class DotnetCheckpointValidationSpec
 {
     private static readonly string SampleAssembly = typeof(Sample).Assembly.Location;
 
-    private static IReadOnlyList<string> Validate(string? assembly, string? className)
+    private static IReadOnlyList<string> Validate(string? assembly, string? className, string? builtEarlier = null)
     {
         var args = new Dictionary<string, string>();
         if (assembly is not null) args["assembly"] = assembly;
         if (className is not null) args["class"] = className;
+        if (builtEarlier is not null) args["assembly-built-earlier"] = builtEarlier;
         return new DotnetCheckpointType().Validate(CheckpointArgs.FromJson(System.Text.Json.JsonSerializer.Serialize(args)));
     }
 
@@ -179,8 +180,31 @@ public sealed class DotnetCheckpointValidationSpec
     }
 
     [Fact]
-    public void Validate_should_let_a_missing_assembly_through_for_an_earlier_step_to_build()
+    public void Validate_should_refuse_a_missing_assembly_unless_an_earlier_checkpoint_builds_it()
     {
-        Assert.Empty(Validate(Path.Combine(Path.GetTempPath(), "caiman-not-built-" + Guid.NewGuid().ToString("N") + ".dll"), "Steps.Configure"));
+        var missing = Path.Combine(Path.GetTempPath(), "caiman-not-built-" + Guid.NewGuid().ToString("N") + ".dll");
+
+        Assert.Equal([$"assembly '{missing}' does not exist; if an earlier checkpoint builds it, say so with assembly-built-earlier = true"], Validate(missing, "Steps.Configure"));
+        Assert.Empty(Validate(missing, "Steps.Configure", builtEarlier: "true"));
+        Assert.Equal(["'assembly-built-earlier' must be true or false, not 'soon'"], Validate(missing, "Steps.Configure", builtEarlier: "soon"));
+    }
+
+    [Fact]
+    public void Validate_should_not_load_an_assembly_an_earlier_checkpoint_builds()
+    {
+        // Given a file that is there but not an assembly yet (loading it now would also pin this build for the process)
+        var directory = Directory.CreateTempSubdirectory("caiman-dotnet-");
+        var unbuilt = Path.Combine(directory.FullName, "Steps.dll");
+        File.WriteAllText(unbuilt, "not built yet");
+
+        // Then validation leaves it alone
+        Assert.Empty(Validate(unbuilt, "Steps.Configure", builtEarlier: "yes"));
+        directory.Delete(recursive: true);
+    }
+
+    [Fact]
+    public void Validate_should_refuse_an_assembly_path_holding_a_nul()
+    {
+        Assert.Equal(["assembly has a NUL character (\\u0000) at position 4, which a path cannot hold"], Validate("bin\0x.dll", "Steps.Configure"));
     }
 }

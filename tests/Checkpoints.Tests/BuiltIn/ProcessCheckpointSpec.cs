@@ -174,6 +174,11 @@ public sealed class ProcessCheckpointSpec : IAsyncLifetime
     [InlineData("""{ "command": "true", "success-exit-codes": [0, "x"] }""", "'success-exit-codes[1]' must be an exit code from 0 to 255, not 'x'")]
     [InlineData("""{ "command": "true", "success-exit-codes": 256 }""", "'success-exit-codes' must be an exit code from 0 to 255, not '256'")]
     [InlineData("""{ "command": "true", "comand": "x" }""", "unknown key 'comand'")]
+    [InlineData("""{ "command": "true", "workdir": "\u0000" }""", "'workdir' has a NUL character (\\u0000) at position 1, which a path cannot hold")]
+    [InlineData("""{ "command": "echo a\u0000b" }""", "'command' has a NUL character (\\u0000) at position 7, which a command line cannot hold")]
+    [InlineData("""{ "command": ["echo", "\u0000"] }""", "'command[1]' has a NUL character (\\u0000) at position 1, which an argument cannot hold")]
+    [InlineData("""{ "command": "true", "env": { "A": "x\u0000" } }""", "'env.A' has a NUL character (\\u0000) at position 2, which an environment variable cannot hold")]
+    [InlineData("""{ "command": "true", "env": { "A\u0000": "x" } }""", "'env.A\\u0000' is not an environment variable name")]
     public void Process_type_should_name_the_key_of_each_problem_with_its_args(string json, string problem)
     {
         var problems = new ProcessCheckpointType().Validate(_kit.Args(json));

@@ -54,8 +54,8 @@ public sealed class MalformedPipelineSpec
     [Fact]
     public void Loader_should_refuse_nesting_too_deep_to_parse_safely()
     {
-        // Given lists nested 100,000 deep, which would overflow a recursive parser's stack
-        var text = "pipeline {\n  x = " + new string('[', 100_000) + new string(']', 100_000) + "\n}\n";
+        // Given lists nested 50,000 deep, which would overflow a recursive parser's stack
+        var text = "pipeline {\n  x = " + new string('[', 50_000) + new string(']', 50_000) + "\n}\n";
 
         // When it is parsed
         var result = TestPipelines.Parse(text);
@@ -121,4 +121,97 @@ public sealed class MalformedPipelineSpec
         Assert.Equal("1", args.GetStringMap("env")!["A"]);
         Assert.Equal("out", args.GetString("workdir"));
     }
+    // Found by the hostile-input specs: Akka's parser refuses these without saying where, reads
+    // them other than HOCON does, or hangs on what follows, so the scanner refuses them first.
+    [Theory]
+    [InlineData("pipeline {\n  name = \"a\\db\"\n}\n", 2, "malformed HOCON: unknown escape '\\d' in a quoted string (known: \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX); write a backslash as \\\\")]
+    [InlineData("pipeline {\n  name = \"\\u12\"\n}\n", 2, "malformed HOCON: escape '\\u' must be followed by four hex digits, e.g. \\u00e9")]
+    [InlineData("pipeline {\n  name = \"x\\ud800\"\n}\n", 2, "malformed HOCON: escape '\\uD800' is half of a UTF-16 surrogate pair without its other half: the text would not be valid Unicode")]
+    [InlineData("pipeline {\n  description = \"\"\"it says \"hi\"\"\"\"\n  name = x\n}\n", 2, "malformed HOCON: a triple-quoted string ends with more than three quotes, which Akka's parser misreads; end the text with something else, or write it as \"...\\\"\"")]
+    [InlineData("pipeline {\n  checkpoints = [ { name = a, type\"\"\"x\"\"\" = fake } ]\n}\n", 2, "malformed HOCON: a key cannot be a triple-quoted string; write it in \"...\"")]
+    [InlineData("pipeline {\n  checkpoints = [ { name = a, type = fake, env { A = 1 }\n    env = [1] } ]\n}\n", 3, "malformed HOCON: key 'env' is set to a list after it was made an object at line 2; Akka's parser would keep the object and drop the new value: set the key once")]
+    [InlineData("list = [1]\npipeline {\n  x.y = 1\n  x = ${list}\n}\n", 4, "malformed HOCON: key 'pipeline.x' is set to a substitution after it was made an object at line 3; Akka's parser would keep the object and drop the new value: set the key once")]
+    public void Loader_should_refuse_what_akkas_parser_misreads_or_refuses_without_a_line(string text, int line, string message)
+    {
+        var result = TestPipelines.Parse(text);
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal((line, message), (problem.Line, problem.Message));
+    }
+
+    [Fact]
+    public void Loader_should_refuse_a_lone_surrogate_in_the_text_itself()
+    {
+        var result = TestPipelines.Parse("pipeline {\n  name = x" + '\udc00' + "\n}\n");
+
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal((2, "malformed HOCON: character U+DC00 is half of a UTF-16 surrogate pair: the text is not valid Unicode"), (problem.Line, problem.Message));
+    }
+
+    [Fact]
+    public void Loader_should_still_read_an_object_replaced_by_text_and_objects_merged()
+    {
+        // What Akka's parser does read as HOCON says: text replaces an object, objects merge.
+        var result = TestPipelines.Parse("pipeline {\n  checkpoints = [ { name = a, type = fake, command = x, k { a = 1 }, k = 2, o { a = 1 }, o { b = 2 } } ]\n}\n");
+
+        Assert.True(result.IsValid, string.Join("\n", result.Problems));
+        var args = result.Pipeline!.Checkpoints[0].Args;
+        Assert.Equal("2", args.GetString("k"));
+        Assert.Equal(["a", "b"], args.GetStringMap("o")!.Keys.Order());
+    }
+
+    // Sizes on which Akka's parser or the loader took minutes, ran out of memory or overflowed the
+    // stack: each is now refused at once, at the line where a limit is passed.
+    private static readonly Dictionary<string, (Func<string> Text, string Message)> Oversized = new()
+    {
+        ["20,001 values"] = (() => Entries(7_000, i => $"{{ name = n{i}, type = fake, command = x }}"), "the file holds more than 20000 values (keys and list elements); a pipeline file may hold at most that many"),
+        ["200,001 tokens"] = (() => "pipeline { checkpoints = [ { name = a, type = fake, command = x } ] }\n" + string.Concat(Enumerable.Repeat("a\n", 200_000)), "the file holds more than 200000 words and symbols; a pipeline file may hold at most that many"),
+        ["1,001 substitutions"] = (() => "a = x\nb = [" + string.Concat(Enumerable.Repeat("${a}, ", 1_001)) + "]\npipeline { }\n", "the file holds more than 1000 substitutions; a pipeline file may hold at most that many"),
+        ["a chain of 2,000 substitutions"] = (() => "a0 = x\n" + string.Concat(Enumerable.Range(1, 2_000).Select(i => $"a{i} = ${{a{i - 1}}}\n")) + "pipeline { }\n", "the file holds more than 1000 substitutions; a pipeline file may hold at most that many"),
+        ["1,001 parts in a value"] = (() => "pipeline { name = " + string.Join(" ", Enumerable.Repeat("[1]", 1_001)) + " }\n", "joins more than 1000 parts in one value; quote text that has many words"),
+        ["a key 102 parts deep"] = (() => string.Join('.', Enumerable.Repeat("a", 102)) + " = 1\npipeline { }\n", "nests more than 100 levels deep (each part of a dotted key is a level)"),
+    };
+
+    private static string Entries(int count, Func<int, string> entry) =>
+        "pipeline {\n  checkpoints = [\n" + string.Concat(Enumerable.Range(0, count).Select(i => "    " + entry(i) + "\n")) + "  ]\n}\n";
+
+    public static TheoryData<string> OversizedFiles() => [.. Oversized.Keys];
+
+    [Theory]
+    [MemberData(nameof(OversizedFiles))]
+    public void Loader_should_refuse_structures_too_large_to_parse_safely_at_once(string what)
+    {
+        var (text, message) = Oversized[what];
+
+        var problem = Assert.Single(HostileInput.Run(what, () => TestPipelines.Parse(text()), TimeSpan.FromSeconds(10), 256L * 1024 * 1024).Problems);
+
+        Assert.StartsWith("malformed HOCON: ", problem.Message);
+        Assert.EndsWith(message, problem.Message);
+        Assert.True(problem.Line > 0);
+    }
+
+    [Fact]
+    public void Loader_should_not_compare_names_too_long_to_be_names()
+    {
+        // Given a megabyte name and a megabyte unknown dependency (a suggestion compared them in a terabyte table)
+        var text = Entries(1, _ => "{ name = " + new string('a', 1 << 20) + ", type = fake, command = x, after = [" + new string('b', 1 << 20) + "] }");
+
+        var result = HostileInput.Run("megabyte names", () => TestPipelines.Parse(text), TimeSpan.FromSeconds(10), 512L * 1024 * 1024);
+
+        Assert.Equal(2, result.Problems.Count);
+        Assert.All(result.Problems, p => Assert.Equal(3, p.Line));
+    }
+
+    [Fact]
+    public void Loader_should_suggest_names_for_the_first_unknown_dependencies_only()
+    {
+        // Given 3,000 entries each after a name that does not exist (suggesting for each compared every pair)
+        var text = Entries(3_000, i => $"{{ name = n{i}, type = fake, command = x, after = [m{i}] }}");
+
+        var result = HostileInput.Run("3,000 unknown dependencies", () => TestPipelines.Parse(text), TimeSpan.FromSeconds(10), 256L * 1024 * 1024);
+
+        Assert.Equal(3_000, result.Problems.Count);
+        Assert.Equal(100, result.Problems.Count(p => p.Message.Contains("did you mean", StringComparison.Ordinal)));
+    }
 }
+

@@ -89,10 +89,22 @@ public sealed class ProcessRequestParsingSpec
     [InlineData("::caiman doc set /persistent/x a=\"x\"y", "expected a space")]
     [InlineData("::caiman doc insert /persistent", "needs the new node's name")]
     [InlineData("::caiman doc insert /persistent n kind=\"9 lives\"", "kind '9 lives'")]
+    [InlineData("::caiman doc set /persistent/x a=\"\\ud800\"", "the value of 'a' has the escape \\ud800, half of a UTF-16 surrogate pair")]
+    [InlineData("::caiman doc set /persistent/x a={\"k\": [\"\\udc00x\"]}", "the value of 'a' has the escape \\udc00")]
+    [InlineData("::caiman doc set \"/persistent/\\ud800\" a=1", "quoted string \"/persistent/\\ud800\" has the escape \\ud800")]
     public void Parser_should_say_what_is_wrong_with_a_malformed_request(string line, string problem)
     {
         var refused = Assert.Throws<FormatException>(() => ProcessRequest.Parse(line));
 
         Assert.Contains(problem, refused.Message);
+    }
+
+    [Fact]
+    public void Parser_should_refuse_a_line_that_holds_half_a_surrogate_pair()
+    {
+        // Not from a process (its stdout is read as UTF-8), but from anything that hands a line over
+        var refused = Assert.Throws<FormatException>(() => ProcessRequest.Parse("::caiman doc set /persistent/x a=" + '\ud800'));
+
+        Assert.Equal("character U+D800 at column 34 is half of a UTF-16 surrogate pair: the line is not valid Unicode", refused.Message);
     }
 }

@@ -139,4 +139,27 @@ public sealed class ProcessRequestsSpec(ITestOutputHelper output) : ProcessTestB
         Assert.Contains("no node at '/persistent/nothing'", error.Message);
         Assert.Equal(["still running"], attempt.Log.At(LogLevel.Information));
     }
+
+    [Theory]
+    [InlineData("doc set /volatile/build a=\"\\ud800\"")]
+    [InlineData("doc set /volatile/build \"\\udc00\"=1")]
+    [InlineData("doc set \"/volatile/b\\ud800\" a=1")]
+    [InlineData("doc insert /volatile/build \"n\\ud800\"")]
+    [InlineData("doc set /volatile/build a=[\"\\ud800\"]")]
+    public async Task Runner_should_report_a_lone_surrogate_as_a_malformed_request_with_its_line_number(string request)
+    {
+        await Doc.InsertAsync("/volatile", Node("build"));
+        var attempt = NewAttempt();
+
+        var result = await attempt.RunAsync($"""
+            echo '::caiman {request}'
+            echo 'still running'
+            """);
+
+        Assert.Equal(0, result.ExitCode);
+        var error = Assert.Single(attempt.Errors.Reported);
+        Assert.StartsWith("output line 1: malformed ::caiman request: ", error.Message);
+        Assert.Contains("surrogate", error.Message);
+        Assert.Equal(["still running"], attempt.Log.At(LogLevel.Information));
+    }
 }

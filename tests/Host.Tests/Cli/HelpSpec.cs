@@ -22,7 +22,7 @@ public sealed class HelpSpec
         {
             help.WriteLine($"$ caiman {string.Join(' ', verb)} --help".Replace("  ", " "));
             var output = new StringWriter();
-            var exit = global::Caiman.Host.Cli.Build().Parse([.. verb, "--help"]).Invoke(new InvocationConfiguration { Output = output, Error = output });
+            var exit = global::Caiman.Host.Cli.Parse([.. verb, "--help"]).Invoke(new InvocationConfiguration { Output = output, Error = output });
             Assert.Equal(0, exit);
             // The usage line names the executable, which is the test host here.
             help.WriteLine(output.ToString().Replace("testhost", "caiman").TrimEnd());
@@ -41,12 +41,15 @@ public sealed class HelpSpec
     }
 
     [Fact]
-    public void Unknown_verbs_and_options_should_be_refused_with_exit_2_and_a_hint()
+    public async Task Unknown_verbs_and_options_should_be_refused_with_exit_2_and_a_hint()
     {
+        var output = new StringWriter();
         var error = new StringWriter();
-        var exit = global::Caiman.Host.Cli.Build().Parse(["rnu", "x.conf"]).Invoke(new InvocationConfiguration { Output = new StringWriter(), Error = error });
+        var exit = await global::Caiman.Host.Cli.RunAsync(["rnu", "x.conf"], new InvocationConfiguration { Output = output, Error = error });
 
-        Assert.NotEqual(0, exit);
-        Assert.Contains("rnu", error.ToString());
+        Assert.Equal(2, exit);
+        Assert.Contains("'rnu' was not matched. Did you mean one of the following?\nrun", error.ToString().ReplaceLineEndings("\n"));
+        Assert.EndsWith("Run 'caiman --help' for usage.", error.ToString().TrimEnd());
+        Assert.Equal("", output.ToString());
     }
 }
